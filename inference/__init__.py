@@ -1,0 +1,1 @@
+"""Online scoring: micro-batched ONNX inference on the events topic."""

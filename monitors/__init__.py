@@ -1,0 +1,1 @@
+"""Drift and quality monitors, alerts, the retrain policy and canary evaluation."""

@@ -1,0 +1,1 @@
+"""eventml's streaming foundation: Kafka plumbing, dead letters, embedded infra, features, CLI."""

@@ -1,0 +1,1 @@
+"""Point-in-time datasets, reproducible training to ONNX, the MLflow registry and its gates."""
