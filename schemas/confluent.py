@@ -23,7 +23,7 @@ class ConfluentFraming:
     """
 
     def __init__(self, registry_conf: dict[str, Any], reader: SchemaVersion, topic: str) -> None:
-        self._client = SchemaRegistryClient(registry_conf)
+        self._client = SchemaRegistryClient.new_client(registry_conf)
         schema_str = json.dumps(reader.raw)
         self._serializer = AvroSerializer(
             self._client, schema_str, conf={"auto.register.schemas": True}

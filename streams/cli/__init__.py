@@ -1,0 +1,1 @@
+"""The ``eventml`` command line."""

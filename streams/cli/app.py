@@ -1,0 +1,42 @@
+"""The ``eventml`` command: one Typer app, one sub-app per concern."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from streams.cli import dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
+from streams.cli.context import CliContext
+
+app = typer.Typer(
+    name="eventml",
+    help="Streaming-first ML on Kafka: features, ONNX inference, monitors and retraining.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(infra_cmd.app, name="infra")
+app.add_typer(topics_cmd.app, name="topics")
+app.add_typer(schemas_cmd.app, name="schemas")
+app.add_typer(dlq_cmd.app, name="dlq")
+app.command()(io_cmd.produce)
+app.command()(io_cmd.tail)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at debug level."),
+) -> None:
+    """Settings come from the environment (KAFKA_BOOTSTRAP_SERVERS, REDIS_URL, EVENTML_*).
+    When the addresses are unset, the embedded broker and Redis are used (started if needed)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = CliContext()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

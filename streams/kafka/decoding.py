@@ -1,0 +1,36 @@
+"""Decode a batch of messages; errors are values, carried with the original message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import AvroCodec, DecodeError, SchemaError
+from streams.kafka.dead_letter import DeadLetter
+from streams.kafka.message import KafkaMessage
+
+
+@dataclass
+class DecodedBatch:
+    """Records that decoded, with their messages, and dead letters for those that did not."""
+
+    records: list[tuple[KafkaMessage, dict[str, Any]]] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def decode_batch(messages: Iterable[KafkaMessage], codec: AvroCodec, stage: str) -> DecodedBatch:
+    """Decode every message; a failure becomes a :class:`DeadLetter`, never an exception."""
+    batch = DecodedBatch()
+    for msg in messages:
+        value = msg.value()
+        if value is None:
+            batch.dead.append(DeadLetter.of(msg, DecodeError("tombstone"), "empty_value", stage))
+            continue
+        try:
+            batch.records.append((msg, codec.decode(value)))
+        except DecodeError as exc:
+            batch.dead.append(DeadLetter.of(msg, exc, exc.reason, stage))
+        except SchemaError as exc:
+            batch.dead.append(DeadLetter.of(msg, exc, "schema_error", stage))
+    return batch
