@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import kolmogorov
+from scipy.special import kolmogi, kolmogorov
 
 from monitors.baseline import ColumnBaseline
 
@@ -50,6 +50,11 @@ class ReferenceColumn:
         n, m = ordered.size, self.sample.size
         p_value = float(kolmogorov(statistic * np.sqrt(n * m / (n + m))))
         return statistic, min(max(p_value, 0.0), 1.0)
+
+    def ks_critical(self, window_size: int, alpha: float) -> float:
+        """The KS statistic whose asymptotic p-value is ``alpha`` for this window size."""
+        m = self.sample.size
+        return float(kolmogi(alpha) / np.sqrt(window_size * m / (window_size + m)))
 
     def pit(self, values: FloatArray) -> FloatArray:
         """Probability integral transform: each value's mid-rank in the reference sample.

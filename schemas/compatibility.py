@@ -5,6 +5,7 @@ Implements the Avro schema-resolution rules for the types eventml's contracts us
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from schemas.catalog import SchemaCatalog
@@ -86,7 +87,7 @@ def check_catalog(catalog: SchemaCatalog) -> dict[str, list[str]]:
     report: dict[str, list[str]] = {}
     for record in catalog.records:
         versions = catalog.versions(record)
-        for old, new in zip(versions, versions[1:], strict=False):
+        for old, new in pairwise(versions):
             key = f"{record} v{old.version} -> v{new.version}"
             report[key] = check_backward_compatible(old.raw, new.raw)
     failures = {k: v for k, v in report.items() if v}

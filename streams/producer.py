@@ -14,6 +14,7 @@ from typing import Any
 from schemas import AvroCodec, default_catalog
 from streams.exceptions import InfrastructureError
 from streams.kafka.clients import make_producer
+from streams.kafka.message import WireHeaders
 from streams.settings import KafkaSettings
 
 
@@ -41,7 +42,11 @@ class RecordProducer:
     """
 
     def __init__(
-        self, kafka: KafkaSettings, topic: str, record: str, key_field: str | None = None,
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        record: str,
+        key_field: str | None = None,
         **producer_overrides: Any,
     ) -> None:
         self.topic = topic
@@ -56,8 +61,9 @@ class RecordProducer:
         key = str(record[self.key_field]).encode() if self.key_field else None
         self.send_raw(value, key)
 
-    def send_raw(self, value: bytes, key: bytes | None = None,
-                 headers: list[tuple[str, bytes]] | None = None) -> None:
+    def send_raw(
+        self, value: bytes, key: bytes | None = None, headers: WireHeaders | None = None
+    ) -> None:
         """Queue bytes as they are (used by replay and fault tests)."""
         while True:
             try:

@@ -51,8 +51,14 @@ class TopicReader:
     """
 
     def __init__(
-        self, kafka: KafkaSettings, topic: str, codec: AvroCodec | None,
-        *, from_beginning: bool = True, follow: bool = False, idle_timeout_s: float = 5.0,
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        codec: AvroCodec | None,
+        *,
+        from_beginning: bool = True,
+        follow: bool = False,
+        idle_timeout_s: float = 5.0,
     ) -> None:
         self.topic = topic
         self.codec = codec
@@ -78,7 +84,7 @@ class TopicReader:
                 for msg in self._consumer.consume(500, 0.2):
                     error = msg.error()
                     if error is not None and error.code() == KafkaError._PARTITION_EOF:
-                        at_end.add(msg.partition())
+                        at_end.add(msg.partition() or 0)
                         continue
                     if error is not None:
                         raise InfrastructureError(f"reading {self.topic}: {error}")
@@ -104,7 +110,13 @@ class TopicReader:
             except DecodeError as exc:
                 error = f"{exc.reason}: {exc}"
         return ReadRecord(
-            topic=msg.topic(), partition=msg.partition(), offset=msg.offset(),
-            timestamp_ms=msg.timestamp()[1], key=msg.key(), raw=raw,
-            headers=list(msg.headers() or []), value=value, error=error,
+            topic=msg.topic(),
+            partition=msg.partition(),
+            offset=msg.offset(),
+            timestamp_ms=msg.timestamp()[1],
+            key=msg.key(),
+            raw=raw,
+            headers=list(msg.headers() or []),
+            value=value,
+            error=error,
         )

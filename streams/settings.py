@@ -45,11 +45,11 @@ class KafkaSettings(BaseSettings):
     session_timeout_ms: int = 6000
     client_overrides: dict[str, str] = Field(default_factory=dict)
 
-    def client_config(self) -> dict[str, str | int]:
+    def client_config(self) -> dict[str, str | int | float | bool]:
         """librdkafka properties common to producers, consumers and admin clients."""
         if self.bootstrap_servers is None:
             raise ValueError("bootstrap_servers is not resolved; call resolve_infra() first")
-        conf: dict[str, str | int] = {
+        conf: dict[str, str | int | float | bool] = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol.lower(),
         }

@@ -38,15 +38,21 @@ def inspect(
     letters = _read_letters(ctx, source)
     table = Table("dlq offset", "source", "reason", "stage", "error", "bytes")
     for offset, letter in letters[:limit]:
-        table.add_row(str(offset), f"{letter.source_topic}[{letter.partition}]@{letter.offset}",
-                      letter.reason, letter.stage, letter.error_message[:80],
-                      str(len(letter.value or b"")))
+        table.add_row(
+            str(offset),
+            f"{letter.source_topic}[{letter.partition}]@{letter.offset}",
+            letter.reason,
+            letter.stage,
+            letter.error_message[:80],
+            str(len(letter.value or b"")),
+        )
     console.print(table)
     counts: dict[str, int] = {}
     for _, letter in letters:
         counts[letter.reason] = counts.get(letter.reason, 0) + 1
-    console.print(f"{len(letters)} dead letters: " +
-                  ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    console.print(
+        f"{len(letters)} dead letters: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+    )
 
 
 @app.command()

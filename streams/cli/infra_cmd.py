@@ -12,8 +12,10 @@ from streams.cli.context import console, fail, get_context
 from streams.exceptions import EventmlError
 from streams.infra.stack import InfraState, stack_status, start_stack, stop_stack
 
-app = typer.Typer(help="Run the embedded Kafka-compatible broker (tansu) and Redis (Valkey).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Run the embedded Kafka-compatible broker (tansu) and Redis (Valkey).",
+    no_args_is_help=True,
+)
 
 
 @app.command()

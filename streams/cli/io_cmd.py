@@ -79,14 +79,13 @@ def tail(
     record = context.topics.record_of(topic)
     try:
         codec = codec_for(context.kafka, topic, record) if record else None
-        reader = TopicReader(context.kafka, topic, codec, from_beginning=from_beginning,
-                             follow=follow)
+        reader = TopicReader(
+            context.kafka, topic, codec, from_beginning=from_beginning, follow=follow
+        )
     except EventmlError as exc:
         raise fail(str(exc)) from exc
-    count = 0
-    for item in reader:
+    for count, item in enumerate(reader, start=1):
         print(json.dumps(_as_json(item)), flush=True)
-        count += 1
         if limit and count >= limit:
             break
 

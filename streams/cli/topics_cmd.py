@@ -24,8 +24,13 @@ def create(ctx: typer.Context) -> None:
         raise fail(str(exc)) from exc
     table = Table("topic", "partitions", "retention (days)", "cleanup", "status")
     for spec in specs:
-        table.add_row(spec.name, str(spec.partitions), f"{spec.retention_ms / 86_400_000:g}",
-                      spec.cleanup_policy, result[spec.name])
+        table.add_row(
+            spec.name,
+            str(spec.partitions),
+            f"{spec.retention_ms / 86_400_000:g}",
+            spec.cleanup_policy,
+            result[spec.name],
+        )
     console.print(table)
 
 
@@ -40,7 +45,11 @@ def list_(ctx: typer.Context) -> None:
     table = Table("topic", "partitions", "record", "description", "on broker")
     for spec in context.topics.specs():
         info = existing.get(spec.name)
-        table.add_row(spec.name, str(info.partitions if info else spec.partitions),
-                      spec.record or "(raw)", spec.description,
-                      "[green]yes[/]" if info else "[red]missing[/]")
+        table.add_row(
+            spec.name,
+            str(info.partitions if info else spec.partitions),
+            spec.record or "(raw)",
+            spec.description,
+            "[green]yes[/]" if info else "[red]missing[/]",
+        )
     console.print(table)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from streams.infra.broker import EmbeddedBroker
 from streams.infra.process import ServerProcess
 from streams.infra.redis_server import EmbeddedRedis
-from streams.infra.stack import InfraState, resolve_infra, start_stack, stop_stack, stack_status
+from streams.infra.stack import InfraState, resolve_infra, stack_status, start_stack, stop_stack
 
 __all__ = [
     "EmbeddedBroker",

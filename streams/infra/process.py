@@ -79,7 +79,10 @@ class ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout_s
@@ -92,6 +95,18 @@ class ServerProcess:
         self.stop()
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise InfrastructureError(f"{self.name} did not become ready:\n{tail}")
+
+    def release(self) -> int:
+        """Let the server outlive this object (``eventml infra up`` exits, servers stay).
+
+        Returns the pid; stop it later with :func:`stop_pid`.
+        """
+        pid = self.pid
+        assert self._proc is not None
+        # Popen warns when collected while its child runs; this child is meant to.
+        self._proc.returncode = 0
+        self._proc = None
+        return pid
 
     def stop(self) -> None:
         """Stop the process (and reap it)."""

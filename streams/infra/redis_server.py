@@ -55,9 +55,19 @@ class EmbeddedRedis:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            str(server_binary(kind)), "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", str(data_dir.resolve()),
-            "--protected-mode", "yes",
+            str(server_binary(kind)),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir.resolve()),
+            "--protected-mode",
+            "yes",
         ]
         self.process = ServerProcess(
             "redis", argv, data_dir / "redis.log", lambda: redis_answers(self.url)

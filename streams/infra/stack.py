@@ -68,8 +68,13 @@ def start_stack(infra: InfraSettings) -> tuple[InfraState, bool]:
     except InfrastructureError:
         broker.stop()
         raise
-    state = InfraState(broker.bootstrap, server.url, broker.process.pid, server.process.pid,
-                       time.time())
+    state = InfraState(
+        broker.bootstrap,
+        server.url,
+        broker.process.release(),
+        server.process.release(),
+        time.time(),
+    )
     state.write(infra.home)
     return state, True
 
@@ -89,16 +94,29 @@ def stop_stack(infra: InfraSettings) -> InfraState | None:
 def stack_status(state: InfraState) -> list[ServiceStatus]:
     """Is each recorded process alive, and does it answer its protocol?"""
     return [
-        ServiceStatus("kafka", state.kafka_bootstrap_servers, state.broker_pid,
-                      pid_alive(state.broker_pid), broker_answers(state.kafka_bootstrap_servers)),
-        ServiceStatus("redis", state.redis_url, state.redis_pid, pid_alive(state.redis_pid),
-                      redis_answers(state.redis_url)),
+        ServiceStatus(
+            "kafka",
+            state.kafka_bootstrap_servers,
+            state.broker_pid,
+            pid_alive(state.broker_pid),
+            broker_answers(state.kafka_bootstrap_servers),
+        ),
+        ServiceStatus(
+            "redis",
+            state.redis_url,
+            state.redis_pid,
+            pid_alive(state.redis_pid),
+            redis_answers(state.redis_url),
+        ),
     ]
 
 
 def resolve_infra(
-    kafka: KafkaSettings, redis_settings: RedisSettings, infra: InfraSettings,
-    *, start: bool = True,
+    kafka: KafkaSettings,
+    redis_settings: RedisSettings,
+    infra: InfraSettings,
+    *,
+    start: bool = True,
 ) -> tuple[KafkaSettings, RedisSettings]:
     """Fill unset Kafka/Redis addresses from the embedded stack, starting it when allowed.
 

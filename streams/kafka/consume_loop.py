@@ -82,7 +82,7 @@ class ConsumeLoop:
     def run_once(self) -> int:
         """Process at most one batch; returns how many records were polled."""
         polled = self._consumer.consume(self._batch_size, self._poll_timeout_s)
-        messages = [m for m in polled if not self._is_error(m)]
+        messages: list[Any] = [m for m in polled if not self._is_error(m)]
         if not messages:
             return 0
         for msg in messages:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import Producer
 from prometheus_client import Counter
 
-from streams.kafka.message import Headers, KafkaMessage
+from streams.kafka.message import Headers, KafkaMessage, WireHeaders
 from streams.kafka.topics import TopicCatalogue
 
 HEADER_PREFIX = "eventml."
@@ -61,7 +63,7 @@ class DeadLetter:
             stage=stage,
         )
 
-    def wire_headers(self) -> Headers:
+    def wire_headers(self) -> WireHeaders:
         """Original headers followed by eventml's error headers."""
         extra = {
             H_ERROR_TYPE: self.error_type,
@@ -76,7 +78,9 @@ class DeadLetter:
         return [*self.headers, *((k, v.encode()) for k, v in extra.items())]
 
     @classmethod
-    def from_wire(cls, key: bytes | None, value: bytes | None, raw: Headers) -> DeadLetter:
+    def from_wire(
+        cls, key: bytes | None, value: bytes | None, raw: Sequence[tuple[str, Any]]
+    ) -> DeadLetter:
         """Rebuild a dead letter from a message read back from a dead-letter topic."""
         ours = {k: v.decode("utf-8", "replace") for k, v in raw if k.startswith(HEADER_PREFIX)}
         return cls(

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 Headers = list[tuple[str, bytes]]
+# What confluent-kafka accepts when producing.
+WireHeaders = list[tuple[str, str | bytes | None]]
 
 
 class KafkaMessage(Protocol):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.kafka.dead_letter import DeadLetter
+from streams.kafka.message import WireHeaders
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Replay:
     topic: str
     key: bytes | None
     value: bytes | None
-    headers: list[tuple[str, bytes]]
+    headers: WireHeaders
     dead_letter_offset: int
 
 
@@ -42,7 +43,9 @@ def load_fixes(lines: Iterable[str]) -> dict[int, bytes]:
 
 
 def plan_replay(
-    letters: Iterable[tuple[int, DeadLetter]], fixes: Mapping[int, bytes], only_fixed: bool,
+    letters: Iterable[tuple[int, DeadLetter]],
+    fixes: Mapping[int, bytes],
+    only_fixed: bool,
     reason: str | None = None,
 ) -> list[Replay]:
     """Which dead letters (by their offset in the dead-letter topic) go back, with which bytes."""
@@ -53,6 +56,9 @@ def plan_replay(
         if only_fixed and dlq_offset not in fixes:
             continue
         value = fixes.get(dlq_offset, letter.value)
-        headers = [*letter.headers, ("eventml.replayed.from", str(dlq_offset).encode())]
+        headers: WireHeaders = [
+            *letter.headers,
+            ("eventml.replayed.from", str(dlq_offset).encode()),
+        ]
         plan.append(Replay(letter.source_topic, letter.key, value, headers, dlq_offset))
     return plan

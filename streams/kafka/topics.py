@@ -130,12 +130,19 @@ class TopicCatalogue:
             name = self.name(base.name)
             retention = base.retention_days * DAY_MS
             out.append(
-                TopicSpec(name, partitions, retention, base.cleanup_policy, base.description,
-                          base.record)
+                TopicSpec(
+                    name, partitions, retention, base.cleanup_policy, base.description, base.record
+                )
             )
             if base.consumed:
                 out.append(
-                    TopicSpec(self.dead_letter_of(name), 1, 30 * DAY_MS, "delete",
-                              f"dead letters of {name}", None)
+                    TopicSpec(
+                        self.dead_letter_of(name),
+                        1,
+                        30 * DAY_MS,
+                        "delete",
+                        f"dead letters of {name}",
+                        None,
+                    )
                 )
         return out

@@ -68,8 +68,9 @@ def test_old_writer_is_read_by_new_reader() -> None:
     catalog = default_catalog()
     v1 = AvroCodec(catalog, "transaction", writer_version=1)
     latest = AvroCodec(catalog, "transaction")
-    sample = {k: v for k, v in SAMPLES["transaction"].items()
-              if k not in {"home_country", "device_id"}}
+    sample = {
+        k: v for k, v in SAMPLES["transaction"].items() if k not in {"home_country", "device_id"}
+    }
     decoded = latest.decode(v1.encode(sample))
     assert decoded == {**sample, "home_country": None, "device_id": None}
     assert v1.encode(sample)[2:10] == catalog.get("transaction", 1).fingerprint
@@ -80,10 +81,14 @@ def test_shipped_catalog_is_backward_compatible() -> None:
     assert report == {"transaction v1 -> v2": []}
 
 
-BASE = {"type": "record", "name": "R", "fields": [
-    {"name": "a", "type": "string"},
-    {"name": "k", "type": {"type": "enum", "name": "K", "symbols": ["X", "Y"]}},
-]}
+BASE = {
+    "type": "record",
+    "name": "R",
+    "fields": [
+        {"name": "a", "type": "string"},
+        {"name": "k", "type": {"type": "enum", "name": "K", "symbols": ["X", "Y"]}},
+    ],
+}
 
 
 @pytest.mark.parametrize(
@@ -103,13 +108,18 @@ def test_incompatible_changes_are_named(change: dict[str, str], problem: str) ->
 def test_enum_symbol_removed_needs_a_default() -> None:
     k_new = {"name": "k", "type": {"type": "enum", "name": "K", "symbols": ["X"]}}
     new = {**BASE, "fields": [BASE["fields"][0], k_new]}  # type: ignore[index]
-    assert check_backward_compatible(BASE, new) == ["R.k: enum symbols ['Y'] removed without a default"]
+    assert check_backward_compatible(BASE, new) == [
+        "R.k: enum symbols ['Y'] removed without a default"
+    ]
     k_new["type"]["default"] = "X"  # type: ignore[index]
     assert check_backward_compatible(BASE, new) == []
 
 
 def test_optional_field_and_promotion_are_compatible() -> None:
-    new = {**BASE, "fields": [*BASE["fields"], {"name": "n", "type": ["null", "int"], "default": None}]}  # type: ignore[misc]
+    new = {
+        **BASE,
+        "fields": [*BASE["fields"], {"name": "n", "type": ["null", "int"], "default": None}],
+    }  # type: ignore[misc]
     assert check_backward_compatible(BASE, new) == []
     assert check_backward_compatible({"type": "int"}, {"type": "double"}) == []
     assert check_backward_compatible({"type": "double"}, {"type": "int"}) != []
@@ -120,7 +130,7 @@ def test_catalog_check_fails_on_a_breaking_version(tmp_path: Path) -> None:
     v2 = json.loads((SCHEMA_DIR / "label.v1.avsc").read_text())
     v2["fields"].append({"name": "source", "type": "string"})
     (tmp_path / "label.v2.avsc").write_text(json.dumps(v2))
-    with pytest.raises(IncompatibleSchemaError, match="label v1 -> v2.*source: new field"):
+    with pytest.raises(IncompatibleSchemaError, match=r"label v1 -> v2.*source: new field"):
         check_catalog(SchemaCatalog(tmp_path))
 
 

@@ -20,14 +20,24 @@ class RunningServer:
 
 def docker_available() -> bool:
     """True when a Docker engine answers a ping within two seconds."""
-    try:
-        import docker
+    import os
 
-        client = docker.from_env(timeout=2)
-        client.ping()
-    except Exception:  # no socket, no permission, no engine: all mean "no Docker"
+    if not os.environ.get("DOCKER_HOST") and not os.path.exists("/var/run/docker.sock"):
         return False
-    return True
+    import docker
+
+    try:
+        client = docker.from_env(timeout=2)
+    except docker.errors.DockerException:
+        return False
+    try:
+        return bool(client.ping())
+    except docker.errors.DockerException:
+        return False
+    except OSError:
+        return False
+    finally:
+        client.close()
 
 
 def start_broker(workdir: Path, use_docker: bool) -> RunningServer:

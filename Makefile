@@ -1,0 +1,47 @@
+# eventml — `make demo` and `make test` each set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint typecheck unit integration bench lock clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install eventml with pinned dependencies
+
+demo: $(STAMP) ## Run the demo on the embedded broker and Redis
+	$(BIN)/eventml demo
+
+lint: $(STAMP) ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict on every package
+	$(BIN)/mypy
+
+test: lint typecheck ## Lint, type-check, then unit, contract, integration and e2e tests
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: $(STAMP) ## Only the fast tests without servers
+	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Run every benchmark and write JSON to bench-results/
+	$(BIN)/eventml bench all --out bench-results
+
+lock: $(STAMP) ## Re-pin constraints.txt from the current environment
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^eventml' > constraints.tmp
+	( echo '# Pinned versions for every environment (make, CI, users). Regenerate with `make lock`.'; cat constraints.tmp ) > constraints.txt
+	rm constraints.tmp
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .eventml

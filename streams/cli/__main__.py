@@ -1,0 +1,5 @@
+"""``python -m streams.cli`` runs the ``eventml`` command."""
+
+from streams.cli.app import main
+
+main()

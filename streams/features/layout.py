@@ -1,0 +1,198 @@
+"""How a view's aggregation state is laid out in one flat float64 vector.
+
+Every entity's state is a fixed-length vector, so rows of one view stack into a matrix and
+are evaluated for many entities at once. The vector holds, in order:
+
+* one **moment group** per distinct window: a ring of ``buckets`` slots, each slot
+  ``[bucket_id, moment, ...]`` where the moments are the count, sums, sums of squares,
+  maxima and minima the window's aggregations need (bucket id ``-1`` = never used);
+* one **distinct segment** per ``distinct_count``: ``capacity`` slots of
+  ``[value_hash, last_seen_ms]`` (hash ``0`` = empty), keeping the most recent values;
+* one **recency segment**: ``[last_event_time_ms, last value of each "last" field...]``
+  (time ``-1`` = no event yet).
+
+All numbers stored are integers below 2**53 or plain sums, so float64 holds them exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from streams.features.definitions import Aggregation, FeatureView, Window
+
+MomentKind = Literal["count", "sum", "sumsq", "max", "min"]
+Moment = tuple[MomentKind, str | None]
+
+NO_BUCKET = -1.0
+NO_TIME = -1.0
+IDENTITY: dict[MomentKind, float] = {
+    "count": 0.0,
+    "sum": 0.0,
+    "sumsq": 0.0,
+    "max": -math.inf,
+    "min": math.inf,
+}
+
+
+def moments_of(agg: Aggregation) -> tuple[Moment, ...]:
+    """The bucket moments an aggregation is computed from (empty if it needs none)."""
+    field = agg.field
+    needs: dict[str, tuple[Moment, ...]] = {
+        "count": (("count", None),),
+        "sum": (("count", None), ("sum", field)),
+        "mean": (("count", None), ("sum", field)),
+        "std": (("count", None), ("sum", field), ("sumsq", field)),
+        "max": (("count", None), ("max", field)),
+        "min": (("count", None), ("min", field)),
+    }
+    return needs.get(agg.kind, ())
+
+
+@dataclass(frozen=True)
+class MomentGroup:
+    """The ring of buckets of one window, holding every moment its aggregations need."""
+
+    window: Window
+    offset: int
+    moments: tuple[Moment, ...]
+
+    @property
+    def stride(self) -> int:
+        """Cells per slot: the bucket id then one cell per moment."""
+        return 1 + len(self.moments)
+
+    @property
+    def size(self) -> int:
+        """Cells of the whole ring."""
+        return self.window.buckets * self.stride
+
+    def position(self, moment: Moment) -> int:
+        """Index of ``moment`` inside a slot."""
+        return 1 + self.moments.index(moment)
+
+    def empty_slot(self, bucket: float) -> list[float]:
+        """A slot for ``bucket`` holding no event yet."""
+        return [bucket, *(IDENTITY[kind] for kind, _ in self.moments)]
+
+
+@dataclass(frozen=True)
+class DistinctSegment:
+    """The most recent distinct values of one field, with the time each was last seen."""
+
+    field: str
+    window: Window
+    capacity: int
+    offset: int
+
+    @property
+    def size(self) -> int:
+        """Cells of the segment: a hash and a time per slot."""
+        return 2 * self.capacity
+
+
+@dataclass(frozen=True)
+class RecencySegment:
+    """Last event time and the last value of each ``last`` field."""
+
+    offset: int
+    fields: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        """Cells of the segment."""
+        return 1 + len(self.fields)
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    """The compiled state layout of one view; see the module docstring."""
+
+    view: FeatureView
+    version: str
+    groups: tuple[MomentGroup, ...]
+    distincts: tuple[DistinctSegment, ...]
+    recency: RecencySegment
+    size: int
+    numeric_fields: tuple[str, ...]
+
+    @property
+    def undo_size(self) -> int:
+        """Cells one event touches: all of them are recorded to rebuild the state before it."""
+        rings = sum(group.stride for group in self.groups)
+        return rings + 2 * len(self.distincts) + self.recency.size
+
+    def initial_state(self) -> list[float]:
+        """The state of an entity that has seen no event."""
+        cells = [0.0] * self.size
+        for group in self.groups:
+            empty = group.empty_slot(NO_BUCKET)
+            for slot in range(group.window.buckets):
+                start = group.offset + slot * group.stride
+                cells[start : start + group.stride] = empty
+        cells[self.recency.offset] = NO_TIME
+        return cells
+
+    def group_of(self, window: Window) -> MomentGroup:
+        """The moment group of ``window``."""
+        return next(group for group in self.groups if group.window == window)
+
+    def distinct_of(self, agg: Aggregation) -> DistinctSegment:
+        """The distinct segment of a ``distinct_count`` aggregation."""
+        assert agg.field is not None and agg.window is not None
+        return next(
+            seg
+            for seg in self.distincts
+            if (seg.field, seg.window, seg.capacity) == (agg.field, agg.window, agg.capacity)
+        )
+
+
+def _group_moments(view: FeatureView) -> dict[Window, list[Moment]]:
+    by_window: dict[Window, list[Moment]] = {}
+    for agg in view.aggregations:
+        moments = moments_of(agg)
+        if not moments or agg.window is None:
+            continue
+        known = by_window.setdefault(agg.window, [])
+        known.extend(m for m in moments if m not in known)
+    return by_window
+
+
+@cache
+def layout_of(view: FeatureView) -> StateLayout:
+    """Compile (once per view) where each part of the state lives."""
+    offset = 0
+    groups = []
+    for window, moments in _group_moments(view).items():
+        group = MomentGroup(window, offset, tuple(moments))
+        groups.append(group)
+        offset += group.size
+    distincts: list[DistinctSegment] = []
+    for agg in view.aggregations:
+        if agg.kind != "distinct_count" or agg.field is None or agg.window is None:
+            continue
+        if any(
+            (s.field, s.window, s.capacity) == (agg.field, agg.window, agg.capacity)
+            for s in distincts
+        ):
+            continue
+        distincts.append(DistinctSegment(agg.field, agg.window, agg.capacity, offset))
+        offset += distincts[-1].size
+    last_fields = tuple(
+        dict.fromkeys(
+            a.field for a in view.aggregations if a.kind == "last" and a.field is not None
+        )
+    )
+    recency = RecencySegment(offset, last_fields)
+    numeric = {field for g in groups for _, field in g.moments if field is not None}
+    return StateLayout(
+        view=view,
+        version=view.version,
+        groups=tuple(groups),
+        distincts=tuple(distincts),
+        recency=recency,
+        size=offset + recency.size,
+        numeric_fields=tuple(sorted(numeric | set(last_fields))),
+    )

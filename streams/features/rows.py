@@ -1,0 +1,89 @@
+"""Feature rows: an entity's stored state plus the feature vectors it implies.
+
+A :class:`FeatureRow` is what the aggregator emits and the online store writes; a
+:class:`RowBatch` is many rows stacked into matrices, the form evaluation works on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from streams.features.layout import StateLayout
+from streams.features.state import EntityState
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    """One entity's row after a batch was applied.
+
+    Attributes:
+        entity_id: The entity key.
+        view_version: :attr:`FeatureView.version` of the view that produced it.
+        cells: State vector after the last applied event.
+        undo_pos: Cells the last event touched.
+        undo_old: Their values before it.
+        max_event_time: Largest event time applied (ordering key against stale writes).
+        applied_count: Events applied to this entity (ordering tie-break).
+        last_event_time: Event time of the last applied event (the row's watermark).
+        last_event_id: Id of the last applied event.
+        values: Features with the last event included, evaluated at ``last_event_time``.
+        values_before_last: Features to score the last event: without it, at its time.
+    """
+
+    entity_id: str
+    view_version: str
+    cells: FloatArray
+    undo_pos: IntArray
+    undo_old: FloatArray
+    max_event_time: int
+    applied_count: int
+    last_event_time: int
+    last_event_id: str
+    values: FloatArray
+    values_before_last: FloatArray
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """Rows of one view stacked for vectorised evaluation.
+
+    Attributes:
+        cells: ``(n, layout.size)`` states.
+        undo_pos: ``(n, layout.undo_size)`` cells the last event of each row touched.
+        undo_old: ``(n, layout.undo_size)`` their values before that event.
+        last_event_ids: Last applied event id of each row (``""`` for none).
+        last_event_times: ``(n,)`` last applied event time of each row (``-1`` for none).
+    """
+
+    cells: FloatArray
+    undo_pos: IntArray
+    undo_old: FloatArray
+    last_event_ids: tuple[str, ...]
+    last_event_times: IntArray
+
+    def __len__(self) -> int:
+        return len(self.last_event_ids)
+
+    @classmethod
+    def stack(
+        cls, items: Sequence[EntityState] | Sequence[FeatureRow], layout: StateLayout
+    ) -> RowBatch:
+        """Stack entity states or emitted rows (copied, so later events do not show through)."""
+        n = len(items)
+        cells = np.array([item.cells for item in items], dtype=np.float64)
+        undo_pos = np.array([item.undo_pos for item in items], dtype=np.int64)
+        undo_old = np.array([item.undo_old for item in items], dtype=np.float64)
+        return cls(
+            cells=cells.reshape(n, layout.size),
+            undo_pos=undo_pos.reshape(n, layout.undo_size),
+            undo_old=undo_old.reshape(n, layout.undo_size),
+            last_event_ids=tuple(item.last_event_id for item in items),
+            last_event_times=np.array([item.last_event_time for item in items], dtype=np.int64),
+        )

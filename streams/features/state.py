@@ -1,0 +1,228 @@
+"""The aggregation state of one entity and the one function that applies an event to it.
+
+Every engine (Bytewax, Faust, the offline backfill) goes through :meth:`EntityState.apply`,
+so they compute bit-identical states from the same events in the same order. Applying an
+event also records the previous content of every cell it touched (the *undo* cells), which
+is how a stored row can produce the features as they were just before its last event.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from streams.features.exceptions import InvalidEventError, RowFormatError
+from streams.features.layout import StateLayout
+
+
+def value_hash(value: object) -> float:
+    """A deterministic 52-bit hash (>= 1, exact in float64) of a value, for distinct counts."""
+    data = value.encode("utf-8") if isinstance(value, str) else repr(value).encode("utf-8")
+    digest = hashlib.blake2b(data, digest_size=8).digest()
+    return float((int.from_bytes(digest, "big") >> 12) + 1)
+
+
+def numeric_values(layout: StateLayout, record: Mapping[str, Any]) -> dict[str, float]:
+    """The numeric source fields the view aggregates, checked finite.
+
+    Raises:
+        InvalidEventError: A field is missing, not a number, or not finite.
+    """
+    numbers: dict[str, float] = {}
+    for name in layout.numeric_fields:
+        raw = record.get(name)
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise InvalidEventError(f"{name}={raw!r} is not a number")
+        value = float(raw)
+        if not math.isfinite(value):
+            raise InvalidEventError(f"{name}={raw!r} is not finite")
+        numbers[name] = value
+    return numbers
+
+
+def _encode(values: list[float]) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode("ascii")
+
+
+def _decode(text: str) -> list[float]:
+    return [float(x) for x in np.frombuffer(base64.b64decode(text), dtype="<f8")]
+
+
+@dataclass
+class EntityState:
+    """Mutable (on purpose: it is the per-event hot path) state of one entity.
+
+    Attributes:
+        cells: The state vector laid out by :class:`~streams.features.layout.StateLayout`.
+        undo_pos: Cells the last applied event touched.
+        undo_old: Their values before that event.
+        max_event_time: Largest event time applied (the online store's ordering key).
+        applied_count: Events applied so far (ordering tie-break for out-of-order events).
+        last_event_time: Event time of the last applied event.
+        last_event_id: Id of the last applied event.
+        offsets: Last applied source offset per ``"topic/partition"``.
+    """
+
+    cells: list[float]
+    undo_pos: list[int]
+    undo_old: list[float]
+    max_event_time: int = -1
+    applied_count: int = 0
+    last_event_time: int = -1
+    last_event_id: str = ""
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, layout: StateLayout) -> EntityState:
+        """The state of an entity that has seen nothing."""
+        cells = layout.initial_state()
+        undo_pos = [0] * layout.undo_size
+        return cls(cells, undo_pos, [cells[0]] * layout.undo_size)
+
+    def apply(
+        self,
+        layout: StateLayout,
+        event_id: str,
+        event_time: int,
+        record: Mapping[str, Any],
+        numbers: Mapping[str, float],
+    ) -> None:
+        """Fold one event into the state (the caller has checked replay and lateness)."""
+        undo_pos: list[int] = []
+        undo_old: list[float] = []
+        self._apply_rings(layout, event_time, numbers, undo_pos, undo_old)
+        self._apply_distincts(layout, event_time, record, undo_pos, undo_old)
+        self._apply_recency(layout, event_time, numbers, undo_pos, undo_old)
+        self.undo_pos, self.undo_old = undo_pos, undo_old
+        self.max_event_time = max(self.max_event_time, event_time)
+        self.applied_count += 1
+        self.last_event_time = event_time
+        self.last_event_id = event_id
+
+    def _apply_rings(
+        self,
+        layout: StateLayout,
+        t: int,
+        numbers: Mapping[str, float],
+        undo_pos: list[int],
+        undo_old: list[float],
+    ) -> None:
+        cells = self.cells
+        for group in layout.groups:
+            bucket = t // group.window.bucket_ms
+            start = group.offset + (bucket % group.window.buckets) * group.stride
+            end = start + group.stride
+            undo_pos.extend(range(start, end))
+            undo_old.extend(cells[start:end])
+            held = cells[start]
+            if held > bucket:  # the slot already holds a newer bucket: this one has expired
+                continue
+            if held < bucket:
+                cells[start:end] = group.empty_slot(float(bucket))
+            for i, (kind, name) in enumerate(group.moments, start + 1):
+                if kind == "count":
+                    cells[i] += 1.0
+                    continue
+                x = numbers[name] if name is not None else 0.0
+                if kind == "sum":
+                    cells[i] += x
+                elif kind == "sumsq":
+                    cells[i] += x * x
+                elif kind == "max":
+                    cells[i] = max(cells[i], x)
+                else:
+                    cells[i] = min(cells[i], x)
+
+    def _apply_distincts(
+        self,
+        layout: StateLayout,
+        t: int,
+        record: Mapping[str, Any],
+        undo_pos: list[int],
+        undo_old: list[float],
+    ) -> None:
+        cells = self.cells
+        for seg in layout.distincts:
+            value = record.get(seg.field)
+            digest = value_hash(value) if value is not None else 0.0
+            slot = self._distinct_slot(seg.offset, seg.capacity, t, digest) if digest else None
+            pos = seg.offset + 2 * (slot if slot is not None else 0)
+            undo_pos.extend((pos, pos + 1))
+            undo_old.extend(cells[pos : pos + 2])
+            if slot is not None:
+                # Empty slots hold time 0 and evicted ones a time <= t, so max() fits all.
+                cells[pos] = digest
+                cells[pos + 1] = max(cells[pos + 1], float(t))
+
+    def _distinct_slot(self, offset: int, capacity: int, t: int, digest: float) -> int | None:
+        """The slot of ``digest``: its own, else an empty one, else the stalest one."""
+        hashes = self.cells[offset : offset + 2 * capacity : 2]
+        for wanted in (digest, 0.0):
+            if wanted in hashes:
+                return hashes.index(wanted)
+        seen = self.cells[offset + 1 : offset + 2 * capacity : 2]
+        stalest = min(seen)
+        # An out-of-order value older than everything kept would evict a newer one: drop it.
+        return None if t < stalest else seen.index(stalest)
+
+    def _apply_recency(
+        self,
+        layout: StateLayout,
+        t: int,
+        numbers: Mapping[str, float],
+        undo_pos: list[int],
+        undo_old: list[float],
+    ) -> None:
+        rec = layout.recency
+        cells = self.cells
+        undo_pos.extend(range(rec.offset, rec.offset + rec.size))
+        undo_old.extend(cells[rec.offset : rec.offset + rec.size])
+        if t < cells[rec.offset]:  # out of order: an older event is not the latest one
+            return
+        cells[rec.offset] = float(t)
+        for i, name in enumerate(rec.fields, rec.offset + 1):
+            cells[i] = numbers[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (floats as base64 little-endian float64, so exact)."""
+        return {
+            "cells": _encode(self.cells),
+            "undo_pos": list(self.undo_pos),
+            "undo_old": _encode(self.undo_old),
+            "max_event_time": self.max_event_time,
+            "applied_count": self.applied_count,
+            "last_event_time": self.last_event_time,
+            "last_event_id": self.last_event_id,
+            "offsets": dict(self.offsets),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], layout: StateLayout) -> EntityState:
+        """Rebuild a state written by :meth:`to_dict` for the same layout.
+
+        Raises:
+            RowFormatError: The data does not fit ``layout``.
+        """
+        try:
+            state = cls(
+                cells=_decode(data["cells"]),
+                undo_pos=[int(p) for p in data["undo_pos"]],
+                undo_old=_decode(data["undo_old"]),
+                max_event_time=int(data["max_event_time"]),
+                applied_count=int(data["applied_count"]),
+                last_event_time=int(data["last_event_time"]),
+                last_event_id=str(data["last_event_id"]),
+                offsets={str(k): int(v) for k, v in data["offsets"].items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RowFormatError(f"not an entity state: {exc}") from exc
+        sizes = (len(state.cells), len(state.undo_pos), len(state.undo_old))
+        if sizes != (layout.size, layout.undo_size, layout.undo_size):
+            raise RowFormatError(f"entity state sizes {sizes} do not fit view {layout.version}")
+        return state
