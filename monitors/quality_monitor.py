@@ -116,8 +116,8 @@ def _concept_alert(event: JoinedLabel, quality: RollingQuality) -> Alert:
     return Alert(
         type=AlertType.CONCEPT_DRIFT,
         statistic=quality.detector_name,
-        value=float("nan"),
-        threshold=0.0,
+        value=quality.mean_error,
+        threshold=0.0,  # a change detector has no fixed threshold on the error itself
         window=quality.n,
         key=event.key,
         severity=severity_for(AlertType.CONCEPT_DRIFT),

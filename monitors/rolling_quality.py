@@ -29,9 +29,7 @@ class RollingQuality:
         (3, 1.0)
     """
 
-    def __init__(
-        self, window: int = 5_000, detector: DetectorSpec | None = None
-    ) -> None:
+    def __init__(self, window: int = 5_000, detector: DetectorSpec | None = None) -> None:
         if window < 1:
             raise MonitorConfigError("window must be positive")
         self._events: deque[tuple[float, float, float]] = deque(maxlen=window)
@@ -52,6 +50,13 @@ class RollingQuality:
     def drift_detected(self) -> bool:
         """Whether the last update found a change in the error stream."""
         return self._detector.drift_detected
+
+    @property
+    def mean_error(self) -> float:
+        """Mean ``|y - score|`` over the window (0.0 when empty)."""
+        if not self._events:
+            return 0.0
+        return float(np.mean([abs(y - score) for y, score, _ in self._events]))
 
     def update(self, y: int, score: float, threshold: float) -> RollingQuality:
         """Adds one labelled event."""

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from streams.cli import dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
+from streams.cli import demo_cmd, dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
 from streams.cli.context import CliContext
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(dlq_cmd.app, name="dlq")
 app.command()(io_cmd.produce)
 app.command()(io_cmd.tail)
+app.command()(demo_cmd.demo)
 
 
 @app.callback()

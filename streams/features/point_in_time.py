@@ -70,7 +70,8 @@ def _distinct(
     )
     current = (at_ms // window.bucket_ms).astype(np.float64)[:, None]
     kept = (hashes > 0) & (seen_bucket > current - window.buckets) & (seen_bucket <= current)
-    return np.count_nonzero(kept, axis=1).astype(np.float64)
+    counts: FloatArray = np.count_nonzero(kept, axis=1).astype(np.float64)
+    return counts
 
 
 def _moment_feature(agg: Aggregation, totals: Totals) -> FloatArray:
@@ -167,4 +168,5 @@ def as_of_batch(
 def as_of(view: FeatureView, row: FeatureRow, event_id: str | None, at_ms: int) -> FloatArray:
     """Point-in-time features of one row: :func:`as_of_batch` for a single row."""
     batch = RowBatch.stack([row], layout_of(view))
-    return as_of_batch(view, batch, [event_id], np.array([at_ms], dtype=np.int64))[0]
+    values: FloatArray = as_of_batch(view, batch, [event_id], np.array([at_ms], dtype=np.int64))[0]
+    return values
