@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck unit integration bench lock clean
+.PHONY: help install system-deps demo test lint typecheck unit integration bench lock clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv and install eventml with pinned dependencies
 
+# kcat is what the README uses to show the topics are plain Kafka; the e2e test runs it too.
+system-deps: ## Install kcat from Debian's packages when missing (needs root + apt)
+	@command -v kcat >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat) >/dev/null \
+	      || echo "warning: could not install kcat; the kcat checks will not run"; \
+	  else echo "note: kcat not installed (no root/apt); the kcat checks will not run"; fi; }
+
 demo: $(STAMP) ## Run the demo on the embedded broker and Redis
 	$(BIN)/eventml demo
 
@@ -29,7 +37,7 @@ lint: $(STAMP) ## ruff lint + format check
 typecheck: $(STAMP) ## mypy --strict on every package
 	$(BIN)/mypy
 
-test: lint typecheck ## Lint, type-check, then unit, contract, integration and e2e tests
+test: system-deps lint typecheck ## Lint, type-check, then unit, contract, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 unit: $(STAMP) ## Only the fast tests without servers

@@ -90,8 +90,7 @@ class Alert:
     def alert_id(self) -> str:
         """A deterministic id derived from what, where and when."""
         key = self.key
-        parts = (self.type, self.feature, key.model_name, key.model_version, key.variant)
-        parts += (self.statistic, self.time)
+        parts = (self.type, self.feature, *vars(key).values(), self.statistic, self.time)
         return str(uuid.uuid5(_ALERT_NAMESPACE, "|".join(str(part) for part in parts)))
 
     def to_record(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from monitors.quality_metrics import FloatArray, QualityReport, per_event_log_loss
+from monitors.quality_metrics import FloatArray, QualityReport, metric_value, per_event_log_loss
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ArmOutcomes:
         arrays = (np.asarray(self.y), np.asarray(self.scores), np.asarray(self.thresholds))
 
         def statistic(index: npt.NDArray[np.int64]) -> float | None:
-            return QualityReport.compute(*(a[index] for a in arrays)).metric(metric)
+            return metric_value(metric, *(a[index] for a in arrays))
 
         return percentile_interval(statistic, self.n, n_boot, confidence, rng)
 

@@ -93,7 +93,7 @@ class ColumnDrift:
         >>> column = ColumnDrift(ColumnBaseline.fit("x", rng.normal(size=5000)), DriftConfig())
         >>> stream = np.concatenate([rng.normal(size=2000), rng.normal(1.0, 1.0, size=2000)])
         >>> [column.seen - 1 for x in stream if column.update(x).drift_detected]
-        [2249]
+        [2499]
     """
 
     def __init__(self, baseline: ColumnBaseline, config: DriftConfig) -> None:

@@ -181,5 +181,7 @@ class LabelJoiner:
 def _field(record: Record, name: str, kind: type[Any]) -> Any:
     value = record.get(name)
     if not isinstance(value, kind):
-        raise InvalidRecordError(f"{record.get('event_id')!r}: {name} missing or not {kind.__name__}")
+        raise InvalidRecordError(
+            f"{record.get('event_id')!r}: {name} missing or not {kind.__name__}"
+        )
     return value

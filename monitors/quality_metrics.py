@@ -59,10 +59,23 @@ def expected_calibration_error(y: npt.ArrayLike, scores: npt.ArrayLike, n_bins: 
     labels = np.asarray(y, dtype=np.float64)
     p = np.asarray(scores, dtype=np.float64)
     bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
-    counts = np.bincount(bins, minlength=n_bins)
     label_sums = np.bincount(bins, weights=labels, minlength=n_bins)
     score_sums = np.bincount(bins, weights=p, minlength=n_bins)
     return float(np.sum(np.abs(label_sums - score_sums)) / p.size)
+
+
+def metric_value(
+    name: str, y: npt.ArrayLike, scores: npt.ArrayLike, thresholds: npt.ArrayLike
+) -> float | None:
+    """One metric by its ``QualityReport`` name, computing nothing else."""
+    if name == "roc_auc":
+        return roc_auc(y, scores)
+    if name == "log_loss":
+        return log_loss(y, scores)
+    if name == "ece":
+        return expected_calibration_error(y, scores)
+    precision, recall = precision_recall(y, scores, thresholds)
+    return {"precision": precision, "recall": recall}[name]
 
 
 @dataclass(frozen=True)

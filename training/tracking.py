@@ -139,3 +139,15 @@ class MlflowTracking:
     def finish(self, run_id: str, failed: bool = False) -> None:
         """Ends the run as FINISHED or FAILED."""
         self.client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
+
+
+def embedded_client(directory: Path) -> MlflowClient:
+    """An MLflow client on the embedded SQLite store in ``directory`` (created if needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    uri = embedded_tracking_uri(directory)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def embedded_artifact_location(directory: Path) -> str:
+    """Where the embedded store keeps artifacts: ``<dir>/artifacts``."""
+    return str((directory / "artifacts").resolve())

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from streams.cli.context import console, fail, get_context
 from streams.exceptions import EventmlError
+from streams.infra.kcat import kcat_command, kcat_environment
 from streams.infra.stack import InfraState, stack_status, start_stack, stop_stack
 
 app = typer.Typer(
@@ -73,3 +74,24 @@ def status(
 
 def _mark(ok: bool) -> str:
     return "[green]yes[/]" if ok else "[red]no[/]"
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def kcat(ctx: typer.Context) -> None:
+    """Run kcat against the embedded broker, e.g. ``eventml infra kcat -L``.
+
+    Debian's kcat (librdkafka 2.0) fails the embedded broker's handshake; this runs it with
+    the newer librdkafka that confluent-kafka ships. Against Apache Kafka, plain kcat works."""
+    import os
+    import subprocess
+
+    infra = get_context(ctx).infra
+    state = InfraState.read(infra.home)
+    if state is None:
+        raise fail("not running: start it with eventml infra up")
+    try:
+        argv = kcat_command(state.kafka_bootstrap_servers, list(ctx.args))
+    except EventmlError as exc:
+        raise fail(str(exc)) from exc
+    env = {**os.environ, **kcat_environment(infra.home / "kcat-lib")}
+    raise typer.Exit(subprocess.run(argv, env=env, check=False).returncode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,20 @@ def _eventml(home: Path, *args: str, stdin: str | None = None) -> subprocess.Com
         timeout=120,
         check=False,
     )
+
+
+def _dead_letter_a_broken_event(bootstrap: str) -> None:
+    """What a consumer does with a broken event: publish it to the dead-letter topic."""
+    from streams.kafka.clients import make_producer
+    from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
+    from streams.kafka.message import RawRecord
+    from streams.settings import KafkaSettings
+
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
+    broken = RawRecord("events", 1, 41, b'{"event_id": "broken"}', b"c-1")
+    letter = DeadLetter.of(broken, ValueError("missing fields"), "schema_violation", "e2e")
+    DeadLetterPublisher(producer).publish(letter)
+    assert producer.flush(10) == 0
 
 
 def test_walkthrough(tmp_path: Path) -> None:
@@ -59,6 +74,24 @@ def test_walkthrough(tmp_path: Path) -> None:
 
         inspected = _eventml(home, "dlq", "inspect", "events")
         assert inspected.returncode == 0 and "0 dead letters" in inspected.stdout
+
+        bootstrap = status["kafka_bootstrap_servers"]
+        _dead_letter_a_broken_event(bootstrap)
+        inspected = _eventml(home, "dlq", "inspect", "events")
+        assert "1 dead letters: schema_violation=1" in inspected.stdout
+        fixed = {**SAMPLES["transaction"], "event_id": "fixed"}
+        fixes = tmp_path / "fixes.jsonl"
+        fixes.write_text(json.dumps({"dlq_offset": 0, "value": fixed}) + "\n")
+        replayed = _eventml(home, "dlq", "replay", "events", "--fixes", str(fixes))
+        assert replayed.returncode == 0 and "replayed 1 records" in replayed.stdout
+        tailed = _eventml(home, "tail", "events")
+        ids = [json.loads(line)["value"]["event_id"] for line in tailed.stdout.splitlines()]
+        assert sorted(ids) == ["e0", "e1", "e2", "fixed"]
+
+        if shutil.which("kcat"):
+            listing = _eventml(home, "infra", "kcat", "-L").stdout
+            assert 'topic "events-dlq" with 1 partitions' in listing
+            assert 'topic "events" with 4 partitions' in listing
     finally:
         down = _eventml(home, "infra", "down")
     assert down.returncode == 0 and "stopped" in down.stdout
