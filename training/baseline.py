@@ -6,10 +6,9 @@ A JSON-serialisable dict, stored as the run artifact ``baseline.json``::
      "features": {name: {"edges": [...], "proportions": [...], "sample": [...]}},
      "score": {"edges": [...], "proportions": [...], "sample": [...]}}
 
-Edges are quantile bin edges (duplicates from discrete features removed, the outer edges
-widened to -inf/+inf as strings are not JSON: the first and last bins are open-ended, so
-only the inner edges are stored); proportions are the share of training rows per bin; the
-sample is a seeded draw of at most ``sample_size`` values for KS-type tests.
+Edges are the inner quantile edges (duplicates from discrete features removed); the first
+and last bins are open-ended, so there is one more proportion than edges. Proportions are
+the share of rows per bin; the sample is a seeded draw of at most 1,000 values, for KS-type tests.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ SAMPLE_SIZE = 1000
 
 
 def distribution(
-    values: npt.NDArray[np.floating],  # type: ignore[type-arg]
+    values: npt.NDArray[np.floating],
     rng: np.random.Generator,
     bins: int = BASELINE_BINS,
     sample_size: int = SAMPLE_SIZE,

@@ -117,14 +117,19 @@ def regression_gate(
         return GateResult(name, True, None, None, "no champion yet; nothing to compare")
     if tuple(feature_names) != champion.feature_names:
         return GateResult(
-            name, True, None, None,
+            name,
+            True,
+            None,
+            None,
             f"champion v{champion.version} takes other features; not comparable on this holdout",
         )
     champion_auc = float(roc_auc_score(y_valid, OnnxScorer(champion.model).score(x_valid)))
     limit = champion_auc - tolerance
     passed = candidate_auc >= limit
     verb = "keeps up with" if passed else "regresses against"
-    message = f"ROC AUC {candidate_auc:.4f} {verb} champion v{champion.version} ({champion_auc:.4f})"
+    message = (
+        f"ROC AUC {candidate_auc:.4f} {verb} champion v{champion.version} ({champion_auc:.4f})"
+    )
     return GateResult(name, passed, candidate_auc, limit, message)
 
 

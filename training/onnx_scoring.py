@@ -33,7 +33,7 @@ class OnnxScorer:
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(model, options, providers=list(providers))
 
-    def score(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:  # type: ignore[type-arg]
+    def score(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
         """Probability of the positive class for each row of ``x``."""
         feed = {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)}
         (probabilities,) = self._session.run([PROBABILITY_OUTPUT], feed)

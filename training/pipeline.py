@@ -103,21 +103,40 @@ def train_and_register(
         dataset = build_dataset(events, labels, feature_source, config.dataset)
         candidate = fit_candidate(dataset, config.trainer, config.target_precision)
     except TrainingError as error:
-        failed = ModelEvent(registry.model_name, "", "TRAINING_FAILED", registry.now_ms(),
-                            reason=f"{type(error).__name__}: {error}", actor=config.actor)
+        failed = ModelEvent(
+            registry.model_name,
+            "",
+            "TRAINING_FAILED",
+            registry.now_ms(),
+            reason=f"{type(error).__name__}: {error}",
+            actor=config.actor,
+        )
         publish(failed.to_record())
         raise
     tracking = MlflowTracking(registry.client, config.experiment, config.artifact_location)
     run_id = _track(tracking, config, dataset, candidate)
-    version = registry.register(run_id, candidate.sha256, dataset.feature_names,
-                                candidate.metrics.threshold, actor=config.actor)
+    version = registry.register(
+        run_id,
+        candidate.sha256,
+        dataset.feature_names,
+        candidate.metrics.threshold,
+        actor=config.actor,
+    )
     report = run_gates(config, dataset, candidate, _champion(registry))
     tracking.log_files(run_id, {"gate_report.json": json.dumps(report.as_dict()).encode()})
     tracking.finish(run_id)
     alias = _apply_outcome(config, registry, publish, version, candidate, report, run_id)
-    return TrainingOutcome(run_id, version, candidate.sha256, candidate.metrics,
-                           candidate.parity_max_abs_diff, report, alias, dataset.stats,
-                           candidate.model.train_seconds)
+    return TrainingOutcome(
+        run_id,
+        version,
+        candidate.sha256,
+        candidate.metrics,
+        candidate.parity_max_abs_diff,
+        report,
+        alias,
+        dataset.stats,
+        candidate.model.train_seconds,
+    )
 
 
 def run_gates(
@@ -128,8 +147,14 @@ def run_gates(
     live = config.live_feature_names or dataset.feature_names
     results = [
         *metric_floor_gates(candidate.metrics.as_dict(), limits.metric_floors),
-        regression_gate(candidate.metrics.roc_auc, champion, dataset.feature_names,
-                         dataset.x_valid, dataset.y_valid, limits.max_regression),
+        regression_gate(
+            candidate.metrics.roc_auc,
+            champion,
+            dataset.feature_names,
+            dataset.x_valid,
+            dataset.y_valid,
+            limits.max_regression,
+        ),
         parity_gate(candidate.parity_max_abs_diff, limits.max_parity_diff),
         latency_gate(candidate.onnx, dataset.x_valid, limits),
         compatibility_gate(dataset.feature_names, live),
@@ -147,14 +172,21 @@ def _track(
 ) -> str:
     lineage = config.lineage
     if not lineage.feature_definitions_hash:
-        lineage = replace(lineage, feature_definitions_hash=feature_definitions_hash(
-            dataset.feature_names))
-    tags = {**lineage.tags(), "eventml.sha256": candidate.sha256,
-            "eventml.model_family": config.trainer.family}
-    run_id = tracking.start_run(f"{config.trainer.family}-seed{config.trainer.seed}",
-                                config.trainer.params(), tags)
-    figures = {**candidate.metrics.as_dict(), **{f"dataset_{k}": float(v)
-               for k, v in asdict(dataset.stats).items()}}
+        lineage = replace(
+            lineage, feature_definitions_hash=feature_definitions_hash(dataset.feature_names)
+        )
+    tags = {
+        **lineage.tags(config.dataset, config.trainer.seed),
+        "eventml.sha256": candidate.sha256,
+        "eventml.model_family": config.trainer.family,
+    }
+    run_id = tracking.start_run(
+        f"{config.trainer.family}-seed{config.trainer.seed}", config.trainer.params(), tags
+    )
+    figures = {
+        **candidate.metrics.as_dict(),
+        **{f"dataset_{k}": float(v) for k, v in asdict(dataset.stats).items()},
+    }
     figures["onnx_parity_max_abs_diff"] = candidate.parity_max_abs_diff
     figures["train_seconds"] = candidate.model.train_seconds
     figures["converged"] = float(candidate.model.converged)
@@ -182,9 +214,16 @@ def _apply_outcome(
 ) -> str | None:
     if not report.passed:
         reason = "; ".join(f"{r.name}: {r.message}" for r in report.failures)
-        failed = ModelEvent(registry.model_name, version, "GATE_FAILED", registry.now_ms(),
-                            reason=reason, actor=config.actor,
-                            artifact_sha256=candidate.sha256, run_id=run_id)
+        failed = ModelEvent(
+            registry.model_name,
+            version,
+            "GATE_FAILED",
+            registry.now_ms(),
+            reason=reason,
+            actor=config.actor,
+            artifact_sha256=candidate.sha256,
+            run_id=run_id,
+        )
         publish(failed.to_record())
         return None
     alias = config.promote_to
@@ -192,4 +231,3 @@ def _apply_outcome(
         alias = "champion"
     registry.promote(version, alias, reason="passed all gates", actor=config.actor)
     return alias
-

@@ -98,8 +98,17 @@ class ModelRegistry:
             self.model_name, source=source, run_id=run_id, tags=tags
         )
         version = str(created.version)
-        self._emit(ModelEvent(self.model_name, version, "REGISTERED", self._clock(),
-                              actor=actor, artifact_sha256=sha256, run_id=run_id))
+        self._emit(
+            ModelEvent(
+                self.model_name,
+                version,
+                "REGISTERED",
+                self._clock(),
+                actor=actor,
+                artifact_sha256=sha256,
+                run_id=run_id,
+            )
+        )
         return version
 
     def promote(self, version: str, alias: str, reason: str, actor: str) -> AliasChange:
@@ -168,7 +177,9 @@ class ModelRegistry:
         """
         if not ref.path.exists():
             ref.path.parent.mkdir(parents=True, exist_ok=True)
-            fetched = self.client.download_artifacts(ref.run_id, MODEL_ARTIFACT, str(ref.path.parent))
+            fetched = self.client.download_artifacts(
+                ref.run_id, MODEL_ARTIFACT, str(ref.path.parent)
+            )
             Path(fetched).replace(ref.path)
         actual = sha256_hex(ref.path.read_bytes())
         if actual != ref.sha256:
@@ -198,9 +209,19 @@ class ModelRegistry:
         )
         append_change(self.client, change)
         sha = self.ref(version).sha256 if version is not None else None
-        self._emit(ModelEvent(self.model_name, version or previous or "", action, change.time_ms,
-                              alias=alias, previous_version=previous, reason=reason,
-                              actor=actor, artifact_sha256=sha))
+        self._emit(
+            ModelEvent(
+                self.model_name,
+                version or previous or "",
+                action,
+                change.time_ms,
+                alias=alias,
+                previous_version=previous,
+                reason=reason,
+                actor=actor,
+                artifact_sha256=sha,
+            )
+        )
         return change
 
     def _emit(self, event: ModelEvent) -> None:

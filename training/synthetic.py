@@ -49,15 +49,29 @@ def synthetic_events(
     events, labels = [], []
     for i in range(rows):
         event_id = f"e{seed}-{i:07d}"
-        events.append({
-            "event_id": event_id, "card_id": f"c{card[i]:05d}", "merchant_id": f"m{mcc[i]}",
-            "amount": float(amount[i]), "currency": "EUR", "merchant_category": _MCCS[mcc[i]],
-            "country": _COUNTRIES[country[i]], "channel": CHANNELS[channel[i]],
-            "event_time": int(times[i]), "home_country": "DE",
-            "device_id": f"d{card[i]}" if channel[i] == 1 else None,
-        })
-        labels.append({"event_id": event_id, "card_id": f"c{card[i]:05d}",
-                       "is_fraud": bool(fraud[i]), "label_time": int(times[i] + delay[i])})
+        events.append(
+            {
+                "event_id": event_id,
+                "card_id": f"c{card[i]:05d}",
+                "merchant_id": f"m{mcc[i]}",
+                "amount": float(amount[i]),
+                "currency": "EUR",
+                "merchant_category": _MCCS[mcc[i]],
+                "country": _COUNTRIES[country[i]],
+                "channel": CHANNELS[channel[i]],
+                "event_time": int(times[i]),
+                "home_country": "DE",
+                "device_id": f"d{card[i]}" if channel[i] == 1 else None,
+            }
+        )
+        labels.append(
+            {
+                "event_id": event_id,
+                "card_id": f"c{card[i]:05d}",
+                "is_fraud": bool(fraud[i]),
+                "label_time": int(times[i] + delay[i]),
+            }
+        )
     return events, labels
 
 
@@ -87,7 +101,9 @@ class CardHistoryFeatures:
     def __init__(self, log: Sequence[Mapping[str, Any]]) -> None:
         by_card: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for event in log:
-            by_card[str(event["card_id"])].append((int(event["event_time"]), float(event["amount"])))
+            by_card[str(event["card_id"])].append(
+                (int(event["event_time"]), float(event["amount"]))
+            )
         self._times = {c: np.array(sorted(v))[:, 0] for c, v in by_card.items()}
         self._amounts = {c: np.array(sorted(v))[:, 1] for c, v in by_card.items()}
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
+from training.dataset import DatasetSpec
+
 LINEAGE_PACKAGES = ("eventml", "scikit-learn", "skl2onnx", "onnx", "onnxruntime", "numpy", "mlflow")
 
 
@@ -31,32 +33,26 @@ class Lineage:
     Attributes:
         source_topic: The events topic read.
         offsets: Per partition, the ``[first, last]`` offsets read, as ``{partition: [a, b]}``.
-        window_start_ms: First event time of the training window (``None`` if unbounded).
-        window_end_ms: End of the window, exclusive.
-        label_cutoff_ms: Labels after this instant were not used.
         feature_definitions_hash: Hash of the feature definitions the features came from.
-        seed: The training seed.
+
+    The window, label cut-off and seed come from the run's own config (see :meth:`tags`).
     """
 
     source_topic: str = ""
     offsets: Mapping[int, tuple[int, int]] | None = None
-    window_start_ms: int | None = None
-    window_end_ms: int | None = None
-    label_cutoff_ms: int = 0
     feature_definitions_hash: str = ""
-    seed: int = 0
 
-    def tags(self) -> dict[str, str]:
-        """The lineage as string tags, with the code and package versions."""
+    def tags(self, spec: DatasetSpec, seed: int) -> dict[str, str]:
+        """The lineage as string tags, with the window, cut-off, seed, code and packages."""
         offsets = {str(p): list(r) for p, r in sorted((self.offsets or {}).items())}
         tags = {
             "lineage.source_topic": self.source_topic,
             "lineage.offsets": json.dumps(offsets),
-            "lineage.window_start_ms": str(self.window_start_ms),
-            "lineage.window_end_ms": str(self.window_end_ms),
-            "lineage.label_cutoff_ms": str(self.label_cutoff_ms),
+            "lineage.window_start_ms": str(spec.window_start_ms),
+            "lineage.window_end_ms": str(spec.window_end_ms),
+            "lineage.label_cutoff_ms": str(spec.label_cutoff_ms),
             "lineage.feature_definitions_hash": self.feature_definitions_hash,
-            "lineage.seed": str(self.seed),
+            "lineage.seed": str(seed),
             "lineage.code_version": code_version(),
         }
         tags.update({f"lineage.package.{p}": v for p, v in package_versions().items()})
@@ -111,9 +107,7 @@ class MlflowTracking:
             else client.create_experiment(experiment, artifact_location=artifact_location)
         )
 
-    def start_run(
-        self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]
-    ) -> str:
+    def start_run(self, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> str:
         """Creates a run with its parameters and tags and returns its id."""
         run = self.client.create_run(self.experiment_id, run_name=run_name, tags=dict(tags))
         run_id: str = run.info.run_id
