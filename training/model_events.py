@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+ALIASES = ("champion", "challenger", "shadow")
+
 ModelAction = Literal[
     "REGISTERED",
     "ALIAS_SET",

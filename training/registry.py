@@ -24,7 +24,6 @@ from training.model_events import ModelAction, ModelEvent
 from training.onnx_export import sha256_hex
 
 MODEL_ARTIFACT = "model/model.onnx"
-ALIASES = ("champion", "challenger", "shadow")
 Publish = Callable[[dict[str, Any]], None]
 
 

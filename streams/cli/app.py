@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from streams.cli import demo_cmd, dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
+from streams.cli import bench_cmd, demo_cmd, dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
 from streams.cli.context import CliContext
 
 app = typer.Typer(
@@ -22,6 +22,17 @@ app.add_typer(dlq_cmd.app, name="dlq")
 app.command()(io_cmd.produce)
 app.command()(io_cmd.tail)
 app.command()(demo_cmd.demo)
+app.add_typer(bench_cmd.app, name="bench")
+
+
+def _register_stage_commands() -> None:
+    """Stage packages add their commands here (imported lazily: they pull in heavy deps)."""
+    from training.cli import app as models_app
+
+    app.add_typer(models_app, name="models")
+
+
+_register_stage_commands()
 
 
 @app.callback()

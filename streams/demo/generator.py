@@ -64,7 +64,7 @@ class SyntheticWorld:
         )
         self.merchant_country = self.rng.integers(0, 6, c.merchants)
         self.merchant_category = self.rng.integers(0, len(CATEGORIES), c.merchants)
-        self._burst: list[dict[str, Any]] = []
+        self._burst: list[tuple[dict[str, Any], bool]] = []
 
     @property
     def drifted(self) -> bool:
@@ -96,8 +96,9 @@ class SyntheticWorld:
             return self._mail_order(card), True
         return self._normal(card), False
 
-    def _event(self, card: int, merchant: int, amount: float, channel: str,
-               country: str | None = None) -> dict[str, Any]:
+    def _event(
+        self, card: int, merchant: int, amount: float, channel: str, country: str | None = None
+    ) -> dict[str, Any]:
         return {
             "event_id": "",  # numbered when yielded, bursts included
             "card_id": f"card-{card:06d}",
@@ -126,8 +127,7 @@ class SyntheticWorld:
         size = int(self.rng.integers(4, 12))
         merchants = self.rng.integers(0, self.config.merchants, size)
         burst = [
-            (self._event(card, int(m), self.rng.uniform(0.5, 3.0), "ECOM"), True)
-            for m in merchants
+            (self._event(card, int(m), self.rng.uniform(0.5, 3.0), "ECOM"), True) for m in merchants
         ]
         first, *rest = burst
         self._burst.extend(rest)

@@ -91,5 +91,6 @@ def run_walkthrough(
     for record in TopicReader(kafka, dlq, None, idle_timeout_s=3):
         letter = DeadLetter.from_wire(record.key, record.raw, record.headers)
         reasons[letter.reason] = reasons.get(letter.reason, 0) + 1
-    return WalkthroughResult(events, bad, len(handled), sum(reasons.values()), reasons,
-                             time.monotonic() - started)
+    return WalkthroughResult(
+        events, bad, len(handled), sum(reasons.values()), reasons, time.monotonic() - started
+    )

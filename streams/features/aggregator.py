@@ -20,9 +20,11 @@ from enum import Enum
 from typing import Any
 
 from streams.features.definitions import FeatureView
+from streams.features.evaluation import evaluate
 from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
-from streams.features.point_in_time import as_of_batch, evaluate
+from streams.features.point_in_time import as_of_batch
+from streams.features.row_codec import MAX_EVENT_ID_BYTES
 from streams.features.rows import FeatureRow, RowBatch
 from streams.features.state import EntityState, numeric_values
 
@@ -150,6 +152,8 @@ class FeatureAggregator:
         self._offsets[part] = event.offset
         if not isinstance(key, str) or not key:
             raise InvalidEventError(f"{self._view.key_field}={key!r} is not an entity id")
+        if len(event.event_id.encode("utf-8")) > MAX_EVENT_ID_BYTES:
+            raise InvalidEventError(f"event id longer than {MAX_EVENT_ID_BYTES} bytes")
         numbers = numeric_values(self._layout, event.record)
         watermark = self._watermarks.get(part)
         if watermark is not None and event.event_time_ms < watermark - self._lateness:
@@ -192,7 +196,7 @@ class FeatureAggregator:
             return ()
         batch = RowBatch.stack([self._states[key] for key in entity_ids], self._layout)
         at = batch.last_event_times
-        after = evaluate(self._layout, batch.cells, at)
+        after = evaluate(self._view, batch.cells, at)
         before = as_of_batch(self._view, batch, batch.last_event_ids, at)
         version = self._layout.version
         return tuple(

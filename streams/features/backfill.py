@@ -66,8 +66,8 @@ class _Captures:
     def capture(self, index: int, state: EntityState | None, event_id: str | None, at: int) -> None:
         if state is None:
             return
-        # Copies of the lists: the live state keeps changing after the query point.
-        frozen = EntityState(list(state.cells), list(state.undo_pos), list(state.undo_old))
+        # Copies of the arrays: the live state keeps changing after the query point.
+        frozen = EntityState(state.cells[:], state.undo_pos[:], state.undo_old[:])
         frozen.last_event_id, frozen.last_event_time = state.last_event_id, state.last_event_time
         self._pending.append((index, frozen, event_id, at))
         if len(self._pending) >= CHUNK:

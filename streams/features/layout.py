@@ -17,8 +17,9 @@ All numbers stored are integers below 2**53 or plain sums, so float64 holds them
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Literal
 
 from streams.features.definitions import Aggregation, FeatureView, Window
@@ -72,6 +73,11 @@ class MomentGroup:
     def position(self, moment: Moment) -> int:
         """Index of ``moment`` inside a slot."""
         return 1 + self.moments.index(moment)
+
+    @cached_property
+    def empty_template(self) -> array[float]:
+        """An empty slot with bucket id ``NO_BUCKET``, to copy into the ring on reset."""
+        return array("d", self.empty_slot(NO_BUCKET))
 
     def empty_slot(self, bucket: float) -> list[float]:
         """A slot for ``bucket`` holding no event yet."""

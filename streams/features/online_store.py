@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from streams.features.definitions import FeatureView
 from streams.features.exceptions import OnlineStoreError
+from streams.features.layout import layout_of
 from streams.features.row_codec import OnlineFeatures, encode_row, online_features
 from streams.features.rows import FeatureRow
 
@@ -69,7 +70,8 @@ class _StoreBase:
 
     def _write_args(self, view: FeatureView, rows: Sequence[FeatureRow]) -> list[tuple[str, bytes]]:
         now = self._clock()
-        return [(self.key(view, row.entity_id), encode_row(row, now)) for row in rows]
+        layout = layout_of(view)
+        return [(self.key(view, row.entity_id), encode_row(row, now, layout)) for row in rows]
 
     def _read_args(
         self, view: FeatureView, entity_ids: Sequence[str], at_ms: int | Sequence[int] | None

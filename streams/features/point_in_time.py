@@ -28,91 +28,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from streams.features.definitions import Aggregation, FeatureView, Window
-from streams.features.layout import Moment, StateLayout, layout_of
+from streams.features.definitions import FeatureView
+from streams.features.evaluation import evaluate
+from streams.features.layout import layout_of
 from streams.features.rows import FeatureRow, FloatArray, IntArray, RowBatch
-
-Totals = dict[tuple[Window, Moment], FloatArray]
-
-
-def _ring_totals(layout: StateLayout, cells: FloatArray, at_ms: IntArray) -> Totals:
-    n = cells.shape[0]
-    totals: Totals = {}
-    for group in layout.groups:
-        window = group.window
-        ring = cells[:, group.offset : group.offset + group.size].reshape(
-            n, window.buckets, group.stride
-        )
-        current = (at_ms // window.bucket_ms).astype(np.float64)[:, None]
-        ids = ring[:, :, 0]
-        kept = (ids > current - window.buckets) & (ids <= current)
-        for j, moment in enumerate(group.moments, 1):
-            kind = moment[0]
-            neutral = -np.inf if kind == "max" else np.inf if kind == "min" else 0.0
-            masked = np.where(kept, ring[:, :, j], neutral)
-            if kind == "max":
-                totals[(window, moment)] = masked.max(axis=1)
-            elif kind == "min":
-                totals[(window, moment)] = masked.min(axis=1)
-            else:
-                totals[(window, moment)] = masked.sum(axis=1)
-    return totals
-
-
-def _distinct(
-    layout: StateLayout, agg: Aggregation, cells: FloatArray, at_ms: IntArray
-) -> FloatArray:
-    seg = layout.distinct_of(agg)
-    window = seg.window
-    hashes = cells[:, seg.offset : seg.offset + seg.size : 2]
-    seen_bucket = np.floor_divide(
-        cells[:, seg.offset + 1 : seg.offset + seg.size : 2], window.bucket_ms
-    )
-    current = (at_ms // window.bucket_ms).astype(np.float64)[:, None]
-    kept = (hashes > 0) & (seen_bucket > current - window.buckets) & (seen_bucket <= current)
-    counts: FloatArray = np.count_nonzero(kept, axis=1).astype(np.float64)
-    return counts
-
-
-def _moment_feature(agg: Aggregation, totals: Totals) -> FloatArray:
-    assert agg.window is not None
-    window, name = agg.window, agg.field
-    count = totals[(window, ("count", None))]
-    if agg.kind == "count":
-        return count
-    if agg.kind == "sum":
-        return totals[(window, ("sum", name))]
-    has = count > 0
-    if agg.kind in {"max", "min"}:
-        return np.where(has, totals[(window, (agg.kind, name))], agg.default)
-    mean = np.divide(totals[(window, ("sum", name))], count, out=np.zeros_like(count), where=has)
-    if agg.kind == "mean":
-        return np.where(has, mean, agg.default)
-    square = np.divide(
-        totals[(window, ("sumsq", name))], count, out=np.zeros_like(count), where=has
-    )
-    std = np.sqrt(np.maximum(square - mean * mean, 0.0))
-    return np.where(has, std, agg.default)
-
-
-def evaluate(layout: StateLayout, cells: FloatArray, at_ms: IntArray) -> FloatArray:
-    """Features of ``(n, layout.size)`` states evaluated at times ``at_ms``, ``(n, features)``."""
-    totals = _ring_totals(layout, cells, at_ms)
-    rec = layout.recency
-    last_time = cells[:, rec.offset]
-    has_last = last_time >= 0
-    out = np.empty((cells.shape[0], len(layout.view.aggregations)), dtype=np.float64)
-    for i, agg in enumerate(layout.view.aggregations):
-        if agg.kind == "distinct_count":
-            out[:, i] = _distinct(layout, agg, cells, at_ms)
-        elif agg.kind == "last":
-            column = cells[:, rec.offset + 1 + rec.fields.index(str(agg.field))]
-            out[:, i] = np.where(has_last, column, agg.default)
-        elif agg.kind == "seconds_since_last":
-            out[:, i] = np.where(has_last, (at_ms - last_time) / 1000.0, agg.default)
-        else:
-            out[:, i] = _moment_feature(agg, totals)
-    return out
 
 
 def scored_is_last(batch: RowBatch, event_ids: Sequence[str | None] | None) -> IntArray:
@@ -156,13 +75,12 @@ def as_of_batch(
     Returns:
         ``(len(batch), len(view.aggregations))`` float64 features.
     """
-    layout = layout_of(view)
     cells = batch.cells
     rows = scored_is_last(batch, event_ids)
     if rows.size:
         cells = cells.copy()
         cells[rows[:, None], batch.undo_pos[rows]] = batch.undo_old[rows]
-    return evaluate(layout, cells, np.asarray(at_ms, dtype=np.int64))
+    return evaluate(view, cells, np.asarray(at_ms, dtype=np.int64))
 
 
 def as_of(view: FeatureView, row: FeatureRow, event_id: str | None, at_ms: int) -> FloatArray:

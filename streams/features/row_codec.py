@@ -1,6 +1,6 @@
 """The binary form of a feature row in the online store, and reading many rows at once.
 
-Layout (a blob per entity and view)::
+Layout (a blob per entity and view, the same size for every entity of a view)::
 
     header, big-endian, 40 bytes
       u64 max_event_time   ordering key: the store never lets a smaller one overwrite
@@ -9,11 +9,12 @@ Layout (a blob per entity and view)::
       i64 written_at_ms
       6s  view version     first 6 bytes of the view's sha256
       u16 event id length
-    body, little-endian float64: cells, undo positions, undo values (fixed per view)
-    last event id, UTF-8
+    body, little-endian float64: cells, undo positions, undo values
+    last event id, UTF-8, NUL-padded to 256 bytes
 
 The ordering keys come first and big-endian so the store's Lua script can read them with
-``string.byte``. Fixed-size bodies let :func:`decode_rows` stack many rows in one copy.
+``string.byte``. Fixed-size blobs let :func:`decode_rows` read many rows with one join and a
+numpy structured view, without per-row parsing.
 """
 
 from __future__ import annotations
@@ -33,42 +34,62 @@ from streams.features.point_in_time import ahead_mask, as_of_batch
 from streams.features.rows import FeatureRow, FloatArray, RowBatch
 
 HEADER = struct.Struct(">QQqq6sH")
-MAX_EVENT_ID_BYTES = 0xFFFF
+MAX_EVENT_ID_BYTES = 256
 BoolArray = npt.NDArray[np.bool_]
 
 
-def _body_size(layout: StateLayout) -> int:
-    return (layout.size + 2 * layout.undo_size) * 8
+@cache
+def blob_dtype(layout: StateLayout) -> np.dtype[np.void]:
+    """The numpy structured dtype of one stored row of ``layout``."""
+    return np.dtype(
+        [
+            ("max_event_time", ">u8"),
+            ("applied_count", ">u8"),
+            ("last_event_time", ">i8"),
+            ("written_at_ms", ">i8"),
+            ("version", "S6"),
+            ("id_len", ">u2"),
+            ("body", "<f8", (layout.size + 2 * layout.undo_size,)),
+            ("event_id", f"S{MAX_EVENT_ID_BYTES}"),
+        ]
+    )
+
+
+def _pack(
+    layout: StateLayout,
+    header: tuple[int, int, int, int],
+    cells: FloatArray,
+    undo_pos: npt.NDArray[np.int64],
+    undo_old: FloatArray,
+    event_id: str,
+) -> bytes:
+    raw = event_id.encode("utf-8")
+    if len(raw) > MAX_EVENT_ID_BYTES:
+        raise RowFormatError(f"event id longer than {MAX_EVENT_ID_BYTES} bytes")
+    version = bytes.fromhex(layout.version)[:6]
+    body = np.concatenate((cells, undo_pos.astype(np.float64), undo_old), dtype="<f8")
+    return (
+        HEADER.pack(*header, version, len(raw))
+        + body.tobytes()
+        + raw.ljust(MAX_EVENT_ID_BYTES, b"\0")
+    )
 
 
 @cache
-def _empty_body(layout: StateLayout) -> bytes:
-    cells = np.asarray(layout.initial_state(), dtype="<f8")
-    undo = np.zeros(2 * layout.undo_size, dtype="<f8")
-    return cells.tobytes() + undo.tobytes()
+def _empty_blob(layout: StateLayout) -> bytes:
+    cells = np.asarray(layout.initial_state(), dtype=np.float64)
+    undo = np.zeros(layout.undo_size, dtype=np.float64)
+    return _pack(layout, (0, 0, -1, 0), cells, undo.astype(np.int64), undo, "")
 
 
-def encode_row(row: FeatureRow, written_at_ms: int) -> bytes:
+def encode_row(row: FeatureRow, written_at_ms: int, layout: StateLayout) -> bytes:
     """The stored bytes of ``row``.
 
     Raises:
-        RowFormatError: The event id is longer than 65,535 UTF-8 bytes.
+        RowFormatError: The event id is longer than 256 UTF-8 bytes.
     """
-    event_id = row.last_event_id.encode("utf-8")
-    if len(event_id) > MAX_EVENT_ID_BYTES:
-        raise RowFormatError("event id too long for a feature row")
-    header = HEADER.pack(
-        row.max_event_time,
-        row.applied_count,
-        row.last_event_time,
-        written_at_ms,
-        bytes.fromhex(row.view_version)[:6],
-        len(event_id),
-    )
-    body = np.concatenate(
-        (row.cells, row.undo_pos.astype(np.float64), row.undo_old), dtype="<f8"
-    ).tobytes()
-    return header + body + event_id
+    header = (row.max_event_time, row.applied_count, row.last_event_time, written_at_ms)
+    return _pack(layout, header, row.cells, row.undo_pos, row.undo_old, row.last_event_id)
 
 
 @dataclass(frozen=True)
@@ -87,36 +108,25 @@ class DecodedRows:
 def decode_rows(view: FeatureView, blobs: Sequence[bytes | None]) -> DecodedRows:
     """Stack stored blobs (``None`` = missing; another view version counts as missing)."""
     layout = layout_of(view)
-    size, body_size = layout.size, _body_size(layout)
+    dtype = blob_dtype(layout)
     version = bytes.fromhex(layout.version)[:6]
-    empty = _empty_body(layout)
-    bodies: list[bytes] = []
-    ids: list[str] = []
-    times: list[int] = []
-    found = np.zeros(len(blobs), dtype=np.bool_)
-    for i, blob in enumerate(blobs):
-        if blob is None or len(blob) < HEADER.size + body_size:
-            bodies.append(empty)
-            ids.append("")
-            times.append(-1)
-            continue
-        _, _, last_time, _, blob_version, id_len = HEADER.unpack_from(blob)
-        if blob_version != version or len(blob) != HEADER.size + body_size + id_len:
-            bodies.append(empty)
-            ids.append("")
-            times.append(-1)
-            continue
-        bodies.append(blob[HEADER.size : HEADER.size + body_size])
-        ids.append(blob[HEADER.size + body_size :].decode("utf-8"))
-        times.append(last_time)
-        found[i] = True
-    flat = np.frombuffer(b"".join(bodies), dtype="<f8").reshape(len(blobs), -1)
+    empty = _empty_blob(layout)
+    found = np.array(
+        [b is not None and len(b) == dtype.itemsize and b[32:38] == version for b in blobs],
+        dtype=np.bool_,
+    )
+    joined = b"".join(
+        b if ok and b is not None else empty for b, ok in zip(blobs, found, strict=True)
+    )
+    rows = np.frombuffer(joined, dtype=dtype)
+    body = rows["body"]
+    size = layout.size
     batch = RowBatch(
-        cells=flat[:, :size],
-        undo_pos=flat[:, size : size + layout.undo_size].astype(np.int64),
-        undo_old=flat[:, size + layout.undo_size :],
-        last_event_ids=tuple(ids),
-        last_event_times=np.array(times, dtype=np.int64),
+        cells=body[:, :size],
+        undo_pos=body[:, size : size + layout.undo_size].astype(np.int64),
+        undo_old=body[:, size + layout.undo_size :],
+        last_event_ids=tuple(raw.decode("utf-8") for raw in rows["event_id"].tolist()),
+        last_event_times=rows["last_event_time"].astype(np.int64),
     )
     return DecodedRows(batch, found)
 

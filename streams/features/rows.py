@@ -77,9 +77,9 @@ class RowBatch:
     ) -> RowBatch:
         """Stack entity states or emitted rows (copied, so later events do not show through)."""
         n = len(items)
-        cells = np.array([item.cells for item in items], dtype=np.float64)
-        undo_pos = np.array([item.undo_pos for item in items], dtype=np.int64)
-        undo_old = np.array([item.undo_old for item in items], dtype=np.float64)
+        cells = np.array([np.asarray(item.cells) for item in items], dtype=np.float64)
+        undo_pos = np.array([np.asarray(item.undo_pos) for item in items], dtype=np.int64)
+        undo_old = np.array([np.asarray(item.undo_old) for item in items], dtype=np.float64)
         return cls(
             cells=cells.reshape(n, layout.size),
             undo_pos=undo_pos.reshape(n, layout.undo_size),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout
 
 
+@lru_cache(maxsize=65_536)
 def value_hash(value: object) -> float:
     """A deterministic 52-bit hash (>= 1, exact in float64) of a value, for distinct counts."""
     data = value.encode("utf-8") if isinstance(value, str) else repr(value).encode("utf-8")
@@ -46,12 +49,12 @@ def numeric_values(layout: StateLayout, record: Mapping[str, Any]) -> dict[str, 
     return numbers
 
 
-def _encode(values: list[float]) -> str:
+def _encode(values: array[float]) -> str:
     return base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode("ascii")
 
 
-def _decode(text: str) -> list[float]:
-    return [float(x) for x in np.frombuffer(base64.b64decode(text), dtype="<f8")]
+def _decode(text: str) -> array[float]:
+    return array("d", np.frombuffer(base64.b64decode(text), dtype="<f8").astype(np.float64))
 
 
 @dataclass
@@ -69,9 +72,9 @@ class EntityState:
         offsets: Last applied source offset per ``"topic/partition"``.
     """
 
-    cells: list[float]
-    undo_pos: list[int]
-    undo_old: list[float]
+    cells: array[float]
+    undo_pos: array[int]
+    undo_old: array[float]
     max_event_time: int = -1
     applied_count: int = 0
     last_event_time: int = -1
@@ -81,9 +84,10 @@ class EntityState:
     @classmethod
     def empty(cls, layout: StateLayout) -> EntityState:
         """The state of an entity that has seen nothing."""
-        cells = layout.initial_state()
-        undo_pos = [0] * layout.undo_size
-        return cls(cells, undo_pos, [cells[0]] * layout.undo_size)
+        cells = array("d", layout.initial_state())
+        # Undo that restores cell 0 to its own value: "before the last event" is empty too.
+        undo_pos = array("q", [0]) * layout.undo_size
+        return cls(cells, undo_pos, array("d", [cells[0]]) * layout.undo_size)
 
     def apply(
         self,
@@ -94,8 +98,8 @@ class EntityState:
         numbers: Mapping[str, float],
     ) -> None:
         """Fold one event into the state (the caller has checked replay and lateness)."""
-        undo_pos: list[int] = []
-        undo_old: list[float] = []
+        undo_pos: array[int] = array("q")
+        undo_old: array[float] = array("d")
         self._apply_rings(layout, event_time, numbers, undo_pos, undo_old)
         self._apply_distincts(layout, event_time, record, undo_pos, undo_old)
         self._apply_recency(layout, event_time, numbers, undo_pos, undo_old)
@@ -110,8 +114,8 @@ class EntityState:
         layout: StateLayout,
         t: int,
         numbers: Mapping[str, float],
-        undo_pos: list[int],
-        undo_old: list[float],
+        undo_pos: array[int],
+        undo_old: array[float],
     ) -> None:
         cells = self.cells
         for group in layout.groups:
@@ -124,7 +128,8 @@ class EntityState:
             if held > bucket:  # the slot already holds a newer bucket: this one has expired
                 continue
             if held < bucket:
-                cells[start:end] = group.empty_slot(float(bucket))
+                cells[start:end] = group.empty_template
+                cells[start] = float(bucket)
             for i, (kind, name) in enumerate(group.moments, start + 1):
                 if kind == "count":
                     cells[i] += 1.0
@@ -144,8 +149,8 @@ class EntityState:
         layout: StateLayout,
         t: int,
         record: Mapping[str, Any],
-        undo_pos: list[int],
-        undo_old: list[float],
+        undo_pos: array[int],
+        undo_old: array[float],
     ) -> None:
         cells = self.cells
         for seg in layout.distincts:
@@ -176,8 +181,8 @@ class EntityState:
         layout: StateLayout,
         t: int,
         numbers: Mapping[str, float],
-        undo_pos: list[int],
-        undo_old: list[float],
+        undo_pos: array[int],
+        undo_old: array[float],
     ) -> None:
         rec = layout.recency
         cells = self.cells
@@ -212,7 +217,7 @@ class EntityState:
         try:
             state = cls(
                 cells=_decode(data["cells"]),
-                undo_pos=[int(p) for p in data["undo_pos"]],
+                undo_pos=array("q", [int(p) for p in data["undo_pos"]]),
                 undo_old=_decode(data["undo_old"]),
                 max_event_time=int(data["max_event_time"]),
                 applied_count=int(data["applied_count"]),

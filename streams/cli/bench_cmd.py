@@ -1,0 +1,96 @@
+"""``eventml bench ...``: every benchmark writes one flat JSON object (and shows a table)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from streams.cli.context import console, get_context
+
+app = typer.Typer(
+    help="Benchmarks; each writes a flat JSON object with --json PATH.", no_args_is_help=True
+)
+
+# name -> "module:function"; each function takes the CLI context and a seed, returns a dict.
+BENCHMARKS: dict[str, str] = {}
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures came from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "machine_cpu": cpu,
+        "machine_cores": os.cpu_count() or 0,
+        "python": platform.python_version(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def write(result: dict[str, Any], path: Path | None, title: str) -> None:
+    """Print the figures as a table and write them (plus machine info) as JSON."""
+    payload = {**result, **machine()}
+    table = Table("figure", "value", title=title)
+    for key, value in payload.items():
+        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    console.print(table)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        console.print(f"wrote {path}")
+
+
+def _run(name: str, ctx: typer.Context, seed: int) -> dict[str, Any]:
+    module, _, function = BENCHMARKS[name].partition(":")
+    bench: Callable[[Any, int], dict[str, Any]] = getattr(importlib.import_module(module), function)
+    return bench(get_context(ctx), seed)
+
+
+def _command(name: str, doc: str) -> None:
+    def command(
+        ctx: typer.Context,
+        json_path: Path | None = typer.Option(None, "--json", help="Write the figures here."),
+        seed: int = typer.Option(7, help="Seed of the synthetic data."),
+    ) -> None:
+        write(_run(name, ctx, seed), json_path, f"bench {name}")
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+def register(name: str, target: str, doc: str) -> None:
+    """Add ``eventml bench NAME`` running ``target`` (``module:function``)."""
+    BENCHMARKS[name] = target
+    _command(name, doc)
+
+
+@app.command("all")
+def all_(
+    ctx: typer.Context,
+    out: Path = typer.Option(Path("benchmarks/results"), help="Directory for the JSON files."),
+    seed: int = typer.Option(7),
+) -> None:
+    """Run every benchmark, write NAME.json for each and a markdown table of all figures."""
+    rows: list[str] = ["| benchmark | figure | value |", "|---|---|---|"]
+    for name in BENCHMARKS:
+        result = _run(name, ctx, seed)
+        write(result, out / f"{name}.json", f"bench {name}")
+        rows += [f"| {name} | {k} | {v} |" for k, v in sorted(result.items())]
+    (out / "RESULTS.md").write_text("\n".join(rows) + "\n")
+    console.print(f"wrote {out / 'RESULTS.md'}")
