@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import bisect
 from collections.abc import Sequence
 
 from monitors.alert import Alert, Severity
@@ -31,7 +31,7 @@ class AlertDeduplicator:
         self._cooloff_ms = cooloff_ms
         self._max_per_minute = max_per_minute
         self._last_admitted: dict[tuple[str, str | None, str, str], int] = {}
-        self._recent: deque[int] = deque()
+        self._recent: list[int] = []  # admission times, sorted: pages jump the queue
         self.duplicates = 0
         self.rate_limited = 0
 
@@ -42,12 +42,11 @@ class AlertDeduplicator:
         if last is not None and alert.time - last < self._cooloff_ms:
             self.duplicates += 1
             return False
-        while self._recent and alert.time - self._recent[0] >= _MINUTE_MS:
-            self._recent.popleft()
+        del self._recent[: bisect.bisect_right(self._recent, alert.time - _MINUTE_MS)]
         if len(self._recent) >= self._max_per_minute:
             self.rate_limited += 1
             return False
-        self._recent.append(alert.time)
+        bisect.insort(self._recent, alert.time)
         self._last_admitted[key] = alert.time
         return True
 

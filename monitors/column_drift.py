@@ -18,9 +18,11 @@ class DriftConfig:
     """How a column's drift is measured and when it is believed.
 
     Every ``step`` values the last ``window_size`` values are compared with the baseline. A
-    window *signals* when PSI exceeds ``psi_threshold``, the KS p-value is below ``ks_alpha``,
-    or the river detector fired since the previous window. Drift is *confirmed* after
-    ``confirm_windows`` consecutive signalling windows, and reported once until a quiet window.
+    window *signals* when PSI exceeds ``psi_threshold`` (an effect size), when the
+    chi-square test of its bin counts or the KS test against the reference sample has a p-value
+    below ``alpha``, or when the river detector fired since the previous window. Drift is
+    *confirmed* after ``confirm_windows`` consecutive signalling windows and reported once;
+    the episode ends after as many consecutive quiet windows.
 
     The detector sees each value's probability integral transform against the reference
     sample, not the raw value: bounded and uniform without drift, so heavy tails cannot fire it.
@@ -30,7 +32,8 @@ class DriftConfig:
         step: Values between two comparisons.
         min_samples: Values needed before the first comparison.
         psi_threshold: PSI above this signals (0.1 is "moderate", 0.25 "major" by convention).
-        ks_alpha: A KS p-value below this signals; small because many windows are tested.
+        alpha: A chi-square or KS p-value below this signals; small because every window of
+            every column is tested.
         min_reference: Reference-sample size below which KS is not computed.
         confirm_windows: Consecutive signalling windows that confirm drift.
         detector: River detector fed per value, or ``None`` for windowed tests only.
@@ -40,7 +43,7 @@ class DriftConfig:
     step: int = 250
     min_samples: int = 500
     psi_threshold: float = 0.2
-    ks_alpha: float = 1e-4
+    alpha: float = 1e-4
     min_reference: int = 100
     confirm_windows: int = 2
     detector: DetectorSpec | None = field(
@@ -52,7 +55,7 @@ class DriftConfig:
             raise MonitorConfigError("need 0 < step <= window_size")
         if not 0 < self.min_samples <= self.window_size:
             raise MonitorConfigError("need 0 < min_samples <= window_size")
-        if self.confirm_windows < 1 or self.psi_threshold <= 0 or not 0 < self.ks_alpha < 1:
+        if self.confirm_windows < 1 or self.psi_threshold <= 0 or not 0 < self.alpha < 1:
             raise MonitorConfigError("need confirm_windows >= 1, psi_threshold > 0, 0<alpha<1")
 
 
@@ -105,9 +108,11 @@ class ColumnDrift:
         self._since_check = 0
         self._detector_fired = False
         self._streak = 0
+        self._quiet = 0
         self._drifting = False
         self._drift_detected = False
         self.last_psi = float("nan")
+        self.last_chi2_pvalue = float("nan")
         self.last_ks_pvalue = float("nan")
 
     @property
@@ -170,9 +175,11 @@ class ColumnDrift:
         fired = self._signals(window)
         self._detector_fired = False
         if not fired:
-            self._streak, self._drifting = 0, False
+            self._streak, self._quiet = 0, self._quiet + 1
+            if self._quiet >= config.confirm_windows:
+                self._drifting = False
             return None
-        self._streak += 1
+        self._streak, self._quiet = self._streak + 1, 0
         if self._streak < config.confirm_windows or self._drifting:
             return None
         self._drifting = True
@@ -188,10 +195,13 @@ class ColumnDrift:
         self.last_psi = self._reference.psi(window)
         if self.last_psi > config.psi_threshold:
             fired.append(("psi", self.last_psi, config.psi_threshold))
+        statistic, self.last_chi2_pvalue = self._reference.chi2(window)
+        if self.last_chi2_pvalue < config.alpha:
+            fired.append(("chi2_pvalue", self.last_chi2_pvalue, config.alpha))
         if self._reference.sample.size >= config.min_reference:
             statistic, self.last_ks_pvalue = self._reference.ks(window)
-            if self.last_ks_pvalue < config.ks_alpha:
-                critical = self._reference.ks_critical(window.size, config.ks_alpha)
+            if self.last_ks_pvalue < config.alpha:
+                critical = self._reference.ks_critical(window.size, config.alpha)
                 fired.append(("ks", statistic, critical))
         if self._detector_fired and config.detector is not None:
             mean_pit = float(np.mean(self._reference.pit(window)))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from training_testkit import FAST
+from tests.unit.training.training_testkit import FAST
 
 from training.dataset import DatasetSpec
 from training.exceptions import EmptyWindowError
