@@ -141,31 +141,29 @@ def _totals(plan: EvaluationPlan, cells: FloatArray, at_ms: IntArray) -> list[Fl
     """Per moment family, ``(n, moments)`` totals over the buckets kept at ``at_ms``."""
     n = cells.shape[0]
     parts: dict[str, list[FloatArray]] = {"add": [], "max": [], "min": []}
-    for ring in plan.rings:
-        group, window = ring.group, ring.group.window
-        slots = cells[:, group.offset : group.offset + group.size].reshape(
-            n, window.buckets, group.stride
+    for spec in plan.rings:
+        group, window = spec.group, spec.group.window
+        # (n, moments + 1, buckets): each moment's buckets contiguous, see ``layout``.
+        ring = cells[:, group.offset : group.offset + group.size].reshape(
+            n, group.stride, window.buckets
         )
         current = (at_ms // window.bucket_ms).astype(np.float64)[:, None, None]
-        ids = slots[:, None, :, 0]
+        ids = ring[:, :1, :]
         kept = (ids > current - window.buckets) & (ids <= current)
         for family, cols, neutral in (
-            ("add", ring.additive, 0.0),
-            ("max", ring.maxima, -np.inf),
-            ("min", ring.minima, np.inf),
+            ("add", spec.additive, 0.0),
+            ("max", spec.maxima, -np.inf),
+            ("min", spec.minima, np.inf),
         ):
-            if cols.size:
-                # (n, moments, buckets), contiguous, so each reduction runs along one row.
-                values = np.where(kept, slots[:, :, cols].transpose(0, 2, 1), neutral)
-                values = np.ascontiguousarray(values)
-                reduced = (
-                    values.sum(axis=2)
-                    if family == "add"
-                    else values.max(axis=2)
-                    if family == "max"
-                    else values.min(axis=2)
-                )
-                parts[family].append(reduced)
+            if not cols.size:
+                continue
+            values = np.where(kept, ring[:, cols[0] : cols[-1] + 1, :], neutral)
+            if family == "add":
+                parts[family].append(values.sum(axis=2))
+            elif family == "max":
+                parts[family].append(values.max(axis=2))
+            else:
+                parts[family].append(values.min(axis=2))
     return [
         np.concatenate(parts[f], axis=1) if parts[f] else np.zeros((n, 0))
         for f in ("add", "max", "min")

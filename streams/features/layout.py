@@ -3,9 +3,11 @@
 Every entity's state is a fixed-length vector, so rows of one view stack into a matrix and
 are evaluated for many entities at once. The vector holds, in order:
 
-* one **moment group** per distinct window: a ring of ``buckets`` slots, each slot
-  ``[bucket_id, moment, ...]`` where the moments are the count, sums, sums of squares,
-  maxima and minima the window's aggregations need (bucket id ``-1`` = never used);
+* one **moment group** per distinct window: a ring of ``buckets`` slots stored
+  moment-major, ``[bucket ids..., first moment of every slot..., ...]``, where the moments
+  are the count, sums, sums of squares, maxima and minima the window's aggregations need
+  (bucket id ``-1`` = never used). Moment-major keeps each moment's buckets contiguous, so
+  evaluation reduces along a contiguous axis with no copy;
 * one **distinct segment** per ``distinct_count``: ``capacity`` slots of
   ``[value_hash, last_seen_ms]`` (hash ``0`` = empty), keeping the most recent values;
 * one **recency segment**: ``[last_event_time_ms, last value of each "last" field...]``
@@ -71,17 +73,18 @@ class MomentGroup:
         return self.window.buckets * self.stride
 
     def position(self, moment: Moment) -> int:
-        """Index of ``moment`` inside a slot."""
+        """Index of ``moment`` inside a slot (0 is the bucket id)."""
         return 1 + self.moments.index(moment)
+
+    def cells_of(self, slot: int) -> range:
+        """Positions of one slot's cells in the state vector (bucket id first)."""
+        start = self.offset + slot
+        return range(start, self.offset + self.size, self.window.buckets)
 
     @cached_property
     def empty_template(self) -> array[float]:
         """An empty slot with bucket id ``NO_BUCKET``, to copy into the ring on reset."""
-        return array("d", self.empty_slot(NO_BUCKET))
-
-    def empty_slot(self, bucket: float) -> list[float]:
-        """A slot for ``bucket`` holding no event yet."""
-        return [bucket, *(IDENTITY[kind] for kind, _ in self.moments)]
+        return array("d", [NO_BUCKET, *(IDENTITY[kind] for kind, _ in self.moments)])
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,9 @@ class StateLayout:
         """The state of an entity that has seen no event."""
         cells = [0.0] * self.size
         for group in self.groups:
-            empty = group.empty_slot(NO_BUCKET)
             for slot in range(group.window.buckets):
-                start = group.offset + slot * group.stride
-                cells[start : start + group.stride] = empty
+                for pos, value in zip(group.cells_of(slot), group.empty_template, strict=True):
+                    cells[pos] = value
         cells[self.recency.offset] = NO_TIME
         return cells
 
@@ -163,7 +165,8 @@ def _group_moments(view: FeatureView) -> dict[Window, list[Moment]]:
             continue
         known = by_window.setdefault(agg.window, [])
         known.extend(m for m in moments if m not in known)
-    return by_window
+    family = {"count": 0, "sum": 0, "sumsq": 0, "max": 1, "min": 2}
+    return {w: sorted(ms, key=lambda m: family[m[0]]) for w, ms in by_window.items()}
 
 
 @cache

@@ -120,17 +120,17 @@ class EntityState:
         cells = self.cells
         for group in layout.groups:
             bucket = t // group.window.bucket_ms
-            start = group.offset + (bucket % group.window.buckets) * group.stride
-            end = start + group.stride
-            undo_pos.extend(range(start, end))
-            undo_old.extend(cells[start:end])
+            where = group.cells_of(bucket % group.window.buckets)
+            start, stop, step = where.start, where.stop, where.step
+            undo_pos.extend(where)
+            undo_old.extend(cells[start:stop:step])
             held = cells[start]
             if held > bucket:  # the slot already holds a newer bucket: this one has expired
                 continue
             if held < bucket:
-                cells[start:end] = group.empty_template
+                cells[start:stop:step] = group.empty_template
                 cells[start] = float(bucket)
-            for i, (kind, name) in enumerate(group.moments, start + 1):
+            for i, (kind, name) in zip(where[1:], group.moments, strict=True):
                 if kind == "count":
                     cells[i] += 1.0
                     continue

@@ -4,8 +4,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.unit.training.training_testkit import PriorCount
 
+from tests.unit.training.training_testkit import PriorCount
 from training.dataset import DatasetSpec, build_dataset
 from training.exceptions import EmptyWindowError, SchemaMismatchError, SingleClassError
 from training.request_features import RequestFeatures

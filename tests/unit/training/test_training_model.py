@@ -4,8 +4,8 @@ import dataclasses
 
 import onnx
 import pytest
-from tests.unit.training.training_testkit import FAST, small_dataset
 
+from tests.unit.training.training_testkit import FAST, small_dataset
 from training.candidate import fit_candidate
 from training.onnx_export import FEATURE_NAMES_KEY, read_metadata
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.unit.training.training_testkit import FAST
 
+from tests.unit.training.training_testkit import FAST
 from training.dataset import DatasetSpec
 from training.exceptions import EmptyWindowError
 from training.gates import GateConfig
