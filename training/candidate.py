@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from training.baseline import build_baseline
+from monitors.baseline import Baseline
 from training.dataset import Dataset
 from training.evaluation import Metrics, choose_threshold, evaluate
 from training.onnx_export import export_onnx, sha256_hex, with_metadata
@@ -26,7 +24,7 @@ class Candidate:
         sha256: Hex sha256 of ``onnx``.
         metrics: Validation metrics of the ONNX scores.
         parity_max_abs_diff: Largest |ONNX - native| score on the validation set.
-        baseline: The drift baseline dict (``baseline.json``).
+        baseline: The drift baseline the monitors compare live traffic against.
     """
 
     model: TrainedModel
@@ -34,14 +32,14 @@ class Candidate:
     sha256: str
     metrics: Metrics
     parity_max_abs_diff: float
-    baseline: dict[str, Any]
+    baseline: Baseline
 
     def artifacts(self) -> dict[str, bytes]:
         """Files to log with the run."""
         return {
             "model/model.onnx": self.onnx,
             "model/model.onnx.sha256": f"{self.sha256}  model.onnx\n".encode(),
-            "baseline.json": json.dumps(self.baseline, sort_keys=True).encode(),
+            "baseline.json": self.baseline.to_json().encode(),
         }
 
 
@@ -63,5 +61,5 @@ def fit_candidate(
     metrics = evaluate(dataset.y_valid, onnx_scores, threshold)
     final = with_metadata(onnx_bytes, {"eventml.threshold": repr(threshold)})
     all_rows = np.vstack([dataset.x_train, dataset.x_valid])
-    baseline = build_baseline(all_rows, names, onnx_scores, config.seed)
+    baseline = Baseline.fit(names, all_rows, onnx_scores, seed=config.seed)
     return Candidate(trained, final, sha256_hex(final), metrics, parity, baseline)

@@ -46,11 +46,14 @@ def test_mlp_family_exports_with_parity(dataset) -> None:  # type: ignore[no-unt
     assert {"MatMul", "Relu"} <= ops
 
 
-def test_baseline_has_the_agreed_shape(dataset) -> None:  # type: ignore[no-untyped-def]
-    baseline = fit_candidate(dataset, FAST).baseline
-    assert baseline["feature_names"] == list(dataset.feature_names)
-    amount = baseline["features"]["amount"]
-    assert len(amount["proportions"]) == len(amount["edges"]) + 1
-    assert abs(sum(amount["proportions"]) - 1.0) < 1e-9
-    assert len(amount["sample"]) <= 1000
-    assert set(baseline["score"]) == {"edges", "proportions", "sample"}
+def test_baseline_is_what_the_monitors_read(dataset) -> None:  # type: ignore[no-untyped-def]
+    from monitors.baseline import Baseline
+
+    candidate = fit_candidate(dataset, FAST)
+    stored = Baseline.from_json(candidate.artifacts()["baseline.json"].decode())
+    assert stored == candidate.baseline
+    assert stored.feature_names == tuple(dataset.feature_names)
+    amount = stored.features[stored.feature_names.index("amount")]
+    assert len(amount.proportions) == len(amount.edges) + 1
+    assert abs(sum(amount.proportions) - 1.0) < 1e-6
+    assert 0 < len(amount.sample) <= 1000
