@@ -95,6 +95,11 @@ class CanaryEvaluator:
         self._last_look = -1
         self._decision = CanaryDecision(CanaryVerdict.CONTINUE, {"reason": "no look yet"})
 
+    @property
+    def versions(self) -> tuple[str, str]:
+        """(champion version, canary version) under comparison."""
+        return (self._keys[0].model_version, self._keys[1].model_version)
+
     def update(self, joined: Sequence[JoinedLabel]) -> CanaryEvaluator:
         """Adds labelled canary-period events; events of other models are ignored."""
         for event in joined:

@@ -24,6 +24,7 @@ from training.model_events import ModelAction, ModelEvent
 from training.onnx_export import sha256_hex
 
 MODEL_ARTIFACT = "model/model.onnx"
+BASELINE_ARTIFACT = "baseline.json"
 Publish = Callable[[dict[str, Any]], None]
 
 
@@ -186,6 +187,17 @@ class ModelRegistry:
                 f"{ref.name} v{ref.version}: artifact sha256 {actual} != registered {ref.sha256}"
             )
         return ref.path
+
+    def baseline_json(self, version: str) -> str:
+        """The drift baseline (``baseline.json``) logged with a version's training run."""
+        ref = self.ref(version)
+        target = ref.path.parent
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            fetched = self.client.download_artifacts(ref.run_id, BASELINE_ARTIFACT, str(target))
+        except MlflowException as error:
+            raise RegistryError(f"{ref.name} v{version} has no {BASELINE_ARTIFACT}") from error
+        return Path(fetched).read_text(encoding="utf-8")
 
     def _version(self, version: str) -> Any:
         try:

@@ -6,7 +6,16 @@ import logging
 
 import typer
 
-from streams.cli import bench_cmd, demo_cmd, dlq_cmd, infra_cmd, io_cmd, schemas_cmd, topics_cmd
+from streams.cli import (
+    bench_cmd,
+    demo_cmd,
+    dlq_cmd,
+    infra_cmd,
+    io_cmd,
+    run_cmd,
+    schemas_cmd,
+    topics_cmd,
+)
 from streams.cli.context import CliContext
 
 app = typer.Typer(
@@ -23,6 +32,7 @@ app.command()(io_cmd.produce)
 app.command()(io_cmd.tail)
 app.command()(demo_cmd.demo)
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(run_cmd.app, name="run")
 
 
 def _register_stage_commands() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,7 @@ class ConsumeLoop:
     Args:
         consumer: A subscribed or assigned consumer with auto-commit off.
         producer: Used for dead letters.
-        codec: Decodes the consumed record type.
+        codec: Decodes the consumed record type (or one codec per consumed topic).
         handler: Processes decoded records; returns the ones it rejects.
         stage: Names this stage in dead-letter headers and metrics.
     """
@@ -63,7 +63,7 @@ class ConsumeLoop:
         self,
         consumer: Consumer,
         producer: Producer,
-        codec: AvroCodec,
+        codec: AvroCodec | Mapping[str, AvroCodec],
         handler: BatchHandler,
         stage: str,
         batch_size: int = 500,

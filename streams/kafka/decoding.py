@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +19,22 @@ class DecodedBatch:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
-def decode_batch(messages: Iterable[KafkaMessage], codec: AvroCodec, stage: str) -> DecodedBatch:
-    """Decode every message; a failure becomes a :class:`DeadLetter`, never an exception."""
+def decode_batch(
+    messages: Iterable[KafkaMessage], codec: AvroCodec | Mapping[str, AvroCodec], stage: str
+) -> DecodedBatch:
+    """Decode every message; a failure becomes a :class:`DeadLetter`, never an exception.
+
+    Args:
+        messages: Polled messages.
+        codec: One codec for every message, or one per topic.
+        stage: Names the stage in dead-letter headers.
+    """
     batch = DecodedBatch()
+    by_topic = codec if isinstance(codec, Mapping) else None
     for msg in messages:
+        if by_topic is not None:
+            codec = by_topic[msg.topic() or ""]
+        assert isinstance(codec, AvroCodec)
         value = msg.value()
         if value is None:
             batch.dead.append(DeadLetter.of(msg, DecodeError("tombstone"), "empty_value", stage))

@@ -1,0 +1,59 @@
+"""Settings of ``eventml run monitor`` (env prefix ``EVENTML_MONITOR_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from monitors.canary_evaluator import CanaryConfig
+from monitors.column_drift import DriftConfig
+from monitors.pipeline import PipelineConfig
+from monitors.quality_monitor import QualitySLO
+from monitors.retrain_policy import RetrainConfig
+
+
+class MonitorSettings(BaseSettings):
+    """Consumer group, metrics endpoint and the thresholds of the monitoring stages."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTML_MONITOR_", frozen=True, extra="ignore")
+
+    group_id: str = "eventml-monitor"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9103
+    batch_size: int = 2000
+    roc_auc_objective: float = 0.75
+    quality_window: int = 5000
+    quality_min_labeled: int = 500
+    drift_window: int = 500
+    canary_min_per_arm: int = 2000
+    canary_max_per_arm: int = 20000
+    canary_look_every: int = 1000
+    canary_margin: float = 0.05
+    retrain_cooldown_ms: int = 6 * 3_600_000
+    retrain_max_per_day: int = 2
+    retrain_min_signals: int = 2
+    auto_promote: bool = True
+
+    def pipeline_config(self, model_name: str) -> PipelineConfig:
+        """The pure pipeline's configuration from these settings."""
+        return PipelineConfig(
+            model_name=model_name,
+            drift=DriftConfig(
+                window_size=self.drift_window,
+                step=self.drift_window // 2,
+                min_samples=self.drift_window,
+            ),
+            slos=(QualitySLO("roc_auc", self.roc_auc_objective, self.quality_min_labeled),),
+            quality_window=self.quality_window,
+            retrain=RetrainConfig(
+                min_labeled=self.quality_min_labeled,
+                min_signals=self.retrain_min_signals,
+                cooldown_ms=self.retrain_cooldown_ms,
+                max_per_day=self.retrain_max_per_day,
+            ),
+            canary=CanaryConfig(
+                min_per_arm=self.canary_min_per_arm,
+                max_per_arm=self.canary_max_per_arm,
+                look_every=self.canary_look_every,
+                margin=self.canary_margin,
+            ),
+        )

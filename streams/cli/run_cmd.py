@@ -1,0 +1,66 @@
+"""``eventml run SERVICE``: the long-running services, each a process of its own.
+
+Every service stops cleanly on SIGTERM or Ctrl-C: the current batch finishes and is
+committed, then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from streams.cli.context import CliContext, console, fail, get_context
+from streams.exceptions import EventmlError
+
+app = typer.Typer(help="Run an eventml service (stops cleanly on SIGTERM).", no_args_is_help=True)
+
+
+def stop_flag() -> threading.Event:
+    """An event set by SIGTERM or SIGINT."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _home_registry(context: CliContext):  # type: ignore[no-untyped-def]
+    # Imported here: the registry pulls in MLflow, which takes seconds to import.
+    from training.registry_access import kafka_publisher, open_registry
+    from training.settings import TrainingSettings
+
+    publish = kafka_publisher(context.kafka, context.topics.model_events)
+    return open_registry(TrainingSettings(), context.infra.home, publish)
+
+
+@app.command()
+def monitor(ctx: typer.Context) -> None:
+    """Drift, delayed-label quality, alerts, retrain requests and canary decisions."""
+    from prometheus_client import REGISTRY
+
+    from monitors.metrics import MonitorMetrics
+    from monitors.service import MonitorService
+    from monitors.settings import MonitorSettings
+    from streams.metrics_server import serve_metrics
+
+    context = get_context(ctx)
+    settings = MonitorSettings()
+    try:
+        service = MonitorService(
+            context.kafka,
+            context.topics,
+            settings,
+            _home_registry(context),
+            MonitorMetrics(REGISTRY),
+        )
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+        console.print(f"monitor running (group {settings.group_id}); Ctrl-C stops it")
+        service.run(stop_flag().is_set)
+    except EventmlError as exc:
+        raise fail(str(exc)) from exc
