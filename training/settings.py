@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,7 +19,7 @@ class TrainingSettings(BaseSettings):
 
     tracking_uri: str | None = None
     model_name: str = "fraud"
-    family: str = "hgb"
+    family: Literal["hgb", "mlp"] = "hgb"
     seed: int = 42
     timeout_s: float = 900.0
 

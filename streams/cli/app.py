@@ -38,8 +38,10 @@ app.add_typer(run_cmd.app, name="run")
 def _register_stage_commands() -> None:
     """Stage packages add their commands here (imported lazily: they pull in heavy deps)."""
     from training.cli import app as models_app
+    from training.train_cmd import train
 
     app.add_typer(models_app, name="models")
+    app.command()(train)
 
 
 _register_stage_commands()

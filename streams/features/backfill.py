@@ -144,3 +144,33 @@ def features_at(
         query = queries[index]
         captures.capture(index, aggregator.state(query.entity_id), None, query.at_ms)
     return captures.result()
+
+
+class HistoricalFeatures:
+    """Training's ``FeatureSource``: point-in-time features of query events from an archive.
+
+    Args:
+        views: Views whose features are concatenated, in this order.
+        history: Time-ordered decoded source events (e.g. :func:`read_events`).
+    """
+
+    def __init__(self, views: Sequence[FeatureView], history: Sequence[Mapping[str, Any]]) -> None:
+        self._views = tuple(views)
+        self._history = history
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """Names of the columns of :meth:`features_for`, view after view."""
+        return tuple(name for view in self._views for name in view.feature_names)
+
+    def features_for(self, events: Sequence[Mapping[str, Any]]) -> FloatArray:
+        """Features of each event from its entities' events strictly before its event time."""
+        blocks = []
+        for view in self._views:
+            queries = [
+                QueryPoint(str(event[view.key_field]), int(event[view.event_time_field]))
+                for event in events
+            ]
+            blocks.append(features_at(view, self._history, queries).values)
+        out: FloatArray = np.hstack(blocks) if blocks else np.zeros((len(events), 0))
+        return out

@@ -13,7 +13,7 @@ from datetime import timedelta
 from streams.features.definitions import Aggregation, FeatureView, Window
 from streams.features.exceptions import UnknownViewError
 
-TRANSACTIONS_TOPIC = "transactions"
+TRANSACTIONS_TOPIC = "events"  # base name in the topic catalogue
 NO_PREVIOUS_EVENT = -1.0
 
 MIN_1 = Window.sliding(timedelta(minutes=1), timedelta(seconds=5))

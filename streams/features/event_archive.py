@@ -13,9 +13,16 @@ from streams.features.exceptions import FeatureError
 
 
 def write_events(
-    path: Path, records: Iterable[Mapping[str, Any]], *, batch_size: int = 65_536
+    path: Path,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    batch_size: int = 65_536,
+    schema: pa.Schema | None = None,
 ) -> int:
     """Write decoded records to one Parquet file, in row groups of ``batch_size``.
+
+    Without ``schema`` the first row group's inferred schema is used for all: pass one when
+    an optional field may be null throughout the first ``batch_size`` records.
 
     Returns:
         The number of records written.
@@ -23,7 +30,7 @@ def write_events(
     Raises:
         FeatureError: The records are empty or their fields disagree.
     """
-    writer: pq.ParquetWriter | None = None
+    writer: pq.ParquetWriter | None = pq.ParquetWriter(path, schema) if schema is not None else None
     written = 0
     chunk: list[Mapping[str, Any]] = []
     try:
@@ -49,7 +56,7 @@ def write_events(
 def _write_chunk(
     path: Path, writer: pq.ParquetWriter | None, chunk: list[Mapping[str, Any]]
 ) -> pq.ParquetWriter:
-    schema = writer.schema_arrow if writer is not None else None
+    schema = writer.schema if writer is not None else None
     table = pa.Table.from_pylist(list(chunk), schema=schema)
     if writer is None:
         writer = pq.ParquetWriter(path, table.schema)

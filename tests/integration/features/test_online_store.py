@@ -1,0 +1,122 @@
+"""The Redis online store against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from streams.features import (
+    CARD,
+    AsyncRedisOnlineStore,
+    FeatureAggregator,
+    FeatureRow,
+    RedisOnlineStore,
+    SourceEvent,
+)
+from tests.unit.features.conftest import seeded_stream
+
+pytestmark = pytest.mark.integration
+NOW = 1_800_000_000_000
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_url) as connection:
+        yield connection
+
+
+@pytest.fixture
+def store(client: redis.Redis) -> RedisOnlineStore:
+    return RedisOnlineStore(client, prefix=f"t{uuid.uuid4().hex[:8]}", clock=lambda: NOW)
+
+
+def rows_after(n: int, seed: int = 1) -> tuple[FeatureAggregator, list[FeatureRow]]:
+    aggregator = FeatureAggregator(CARD)
+    events = [
+        SourceEvent.of(CARD, r, topic="tx", partition=0, offset=i)
+        for i, r in enumerate(seeded_stream(n, seed))
+    ]
+    return aggregator, list(aggregator.apply(events).rows)
+
+
+def test_round_trip_point_in_time(store: RedisOnlineStore) -> None:
+    _, rows = rows_after(2_000)
+    assert store.write(CARD, rows).written == len(rows)
+    ids = [row.entity_id for row in rows]
+    scored = store.get(
+        ids, CARD, [row.last_event_id for row in rows], [row.last_event_time for row in rows]
+    )
+    assert scored.found.all() and not scored.ahead.any()
+    assert np.array_equal(scored.values, np.stack([row.values_before_last for row in rows]))
+    at = [row.last_event_time for row in rows]
+    assert np.array_equal(
+        store.get(ids, CARD, at_ms=at).values, np.stack([row.values for row in rows])
+    )
+    assert store.get(ids[:1], CARD).freshness_ms[0] == NOW - rows[0].last_event_time
+
+
+def test_older_rows_never_replace_newer_ones(store: RedisOnlineStore, client: redis.Redis) -> None:
+    aggregator = FeatureAggregator(CARD)
+    stream = seeded_stream(30, 3, cards=1)
+    events = [
+        SourceEvent.of(CARD, r, topic="tx", partition=0, offset=i) for i, r in enumerate(stream)
+    ]
+    (old,) = aggregator.apply(events[:10]).rows
+    (new,) = aggregator.apply(events[10:]).rows
+    assert store.write(CARD, [new]).written == 1
+    stored = client.get(store.key(CARD, "c0"))
+    assert store.write(CARD, [old]).stale == 1  # a replay after a restore from a snapshot
+    assert client.get(store.key(CARD, "c0")) == stored
+    assert store.write(CARD, [new]).written == 1  # the same row again is harmless
+
+
+def test_ttl_comes_from_the_view(store: RedisOnlineStore, client: redis.Redis) -> None:
+    _, rows = rows_after(10)
+    store.write(CARD, rows)
+    ttl = client.pttl(store.key(CARD, rows[0].entity_id))
+    assert CARD.ttl_seconds * 1000 - 60_000 < ttl <= CARD.ttl_seconds * 1000
+
+
+def test_missing_entities_get_defaults_and_a_mask(
+    store: RedisOnlineStore, client: redis.Redis
+) -> None:
+    _, rows = rows_after(10)
+    store.write(CARD, rows)
+    client.set(store.key(CARD, "garbage"), b"not a row")
+    got = store.get([rows[0].entity_id, "nobody", "garbage"], CARD, at_ms=NOW)
+    assert got.found.tolist() == [True, False, False]
+    assert got.values[1].tolist() == list(CARD.defaults) == got.values[2].tolist()
+    assert np.isnan(got.freshness_ms[1:]).all()
+    assert got.feature_names == CARD.feature_names
+
+
+def test_a_read_is_one_round_trip(store: RedisOnlineStore, client: redis.Redis) -> None:
+    _, rows = rows_after(500)
+    store.write(CARD, rows)
+    client.config_resetstat()
+    store.get([row.entity_id for row in rows], CARD, at_ms=NOW)
+    stats = client.info("commandstats")
+    assert stats["cmdstat_mget"]["calls"] == 1
+    assert {name for name in stats if not name.startswith("cmdstat_config")} == {"cmdstat_mget"}
+
+
+def test_async_store_matches_sync(store: RedisOnlineStore, redis_url: str) -> None:
+    _, rows = rows_after(300)
+    ids = [row.entity_id for row in rows]
+
+    async def write_then_read() -> np.ndarray:
+        async with aioredis.Redis.from_url(redis_url) as connection:
+            prefix = f"a{uuid.uuid4().hex[:8]}"
+            async_store = AsyncRedisOnlineStore(connection, prefix=prefix, clock=lambda: NOW)
+            assert (await async_store.write(CARD, rows)).written == len(rows)
+            assert (await async_store.write(CARD, rows)).stale == 0
+            return (await async_store.get(ids, CARD, at_ms=NOW)).values
+
+    store.write(CARD, rows)
+    assert np.array_equal(asyncio.run(write_then_read()), store.get(ids, CARD, at_ms=NOW).values)
