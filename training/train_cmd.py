@@ -49,7 +49,8 @@ def train(
     table.add_row("alias", outcome.alias or "(none: gates failed)")
     table.add_row("sha256", outcome.sha256)
     for name, value in outcome.metrics.as_dict().items():
-        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+        shown = f"{value:.0f}" if name in {"rows", "positives"} else f"{value:.4f}"
+        table.add_row(name, shown)
     table.add_row("onnx parity max |diff|", f"{outcome.parity_max_abs_diff:.2e}")
     table.add_row("train seconds", f"{outcome.train_seconds:.1f}")
     console.print(table)

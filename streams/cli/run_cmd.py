@@ -64,3 +64,31 @@ def monitor(ctx: typer.Context) -> None:
         service.run(stop_flag().is_set)
     except EventmlError as exc:
         raise fail(str(exc)) from exc
+
+
+@app.command()
+def trainer(
+    ctx: typer.Context,
+    lookback_hours: float | None = typer.Option(
+        24.0, help="Train on events this many event-time hours before the request."
+    ),
+) -> None:
+    """Serve retrain requests: one gated training job at a time, under a timeout."""
+    from training.registry_access import kafka_publisher
+    from training.service import TrainerService
+    from training.settings import TrainingSettings
+
+    context = get_context(ctx)
+    try:
+        publish = kafka_publisher(context.kafka, context.topics.model_events)
+        service = TrainerService(
+            context.kafka,
+            context.topics,
+            TrainingSettings(),
+            publish,
+            lookback_hours=lookback_hours,
+        )
+        console.print("trainer running; Ctrl-C stops it")
+        service.run(stop_flag().is_set)
+    except EventmlError as exc:
+        raise fail(str(exc)) from exc
