@@ -92,3 +92,39 @@ def trainer(
         service.run(stop_flag().is_set)
     except EventmlError as exc:
         raise fail(str(exc)) from exc
+
+
+@app.command()
+def aggregator(
+    ctx: typer.Context,
+    engine: str | None = typer.Option(None, help="bytewax (default) or faust."),
+    workers: int | None = typer.Option(None, help="Workers in this process."),
+) -> None:
+    """Streaming features: events in, windowed aggregates to the Redis online store."""
+    from streams.features.engines.settings import AggregatorSettings
+    from streams.metrics_server import serve_metrics
+
+    context = get_context(ctx)
+    settings = AggregatorSettings()
+    updates: dict[str, object] = {}
+    if engine is not None:
+        updates["engine"] = engine
+    if workers is not None:
+        updates["workers"] = workers
+    if settings.recovery_dir is None:
+        updates["recovery_dir"] = context.infra.home / f"{settings.app_id}-recovery"
+    settings = settings.model_copy(update=updates)
+    try:
+        kafka, redis_url = context.kafka, str(context.redis.url)
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+        console.print(f"aggregator running ({settings.engine}); Ctrl-C stops it")
+        if settings.engine == "faust":
+            from streams.features.engines.faust_app import run_faust
+
+            run_faust(kafka, context.topics, settings, redis_url, stop_flag())
+        else:
+            from streams.features.engines.bytewax_runner import run_bytewax
+
+            run_bytewax(kafka, context.topics, settings, redis_url)
+    except EventmlError as exc:
+        raise fail(str(exc)) from exc

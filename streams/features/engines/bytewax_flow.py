@@ -1,0 +1,208 @@
+"""The Bytewax executor of the feature core (the default engine).
+
+Flow: Kafka events (assigned partitions, offsets kept in Bytewax's recovery store) →
+decode in batches (bad records → dead letters) → key by ``<view>:<bucket of entity>`` →
+``stateful_batch`` running one :class:`FeatureAggregator` per key bucket → a sink that writes
+rows to Redis and late events to their topic. Recovery snapshots hold the aggregators'
+JSON-able snapshots; replays after a restart are skipped by the core's per-offset check.
+
+Bytewax itself pickles the snapshot objects into its recovery database; what it pickles is
+plain data produced here, and that database is local to the aggregator.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import bytewax.operators as op
+from bytewax.connectors.kafka import operators as kop
+from bytewax.dataflow import Dataflow, Stream
+from bytewax.operators import StatefulBatchLogic
+from bytewax.outputs import DynamicSink, StatelessSinkPartition
+
+from schemas import AvroCodec, DecodeError
+from streams.features.aggregator import AggregationResult, FeatureAggregator, SourceEvent
+from streams.features.definitions import FeatureView
+from streams.features.engines.settings import AggregatorSettings
+from streams.features.engines.writer import STAGE, FeatureWriter
+from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
+
+# One item between steps: ("dlq", DeadLetter) or (bucket key, (view, event, arrival ms)).
+Routed = tuple[str, Any]
+Delivery = tuple[str, AggregationResult, list[int]]
+
+
+def bucket_key(view: FeatureView, entity_id: str, buckets: int) -> str:
+    """Stable key-bucket of an entity (crc32: the same in every process and run)."""
+    return f"{view.name}:{zlib.crc32(entity_id.encode()) % buckets}"
+
+
+def route(
+    messages: Sequence[Any], codec: AvroCodec, views: Sequence[FeatureView], buckets: int
+) -> list[Routed]:
+    """Decode a batch; every good event goes to one bucket per view, bad ones to the DLQ."""
+    out: list[Routed] = []
+    for msg in messages:
+        try:
+            if msg.value is None:
+                raise DecodeError("tombstone on the events topic")
+            record = codec.decode(msg.value)
+        except DecodeError as exc:
+            out.append(("dlq", DeadLetter.of(_Message(msg), exc, exc.reason, STAGE)))
+            continue
+        arrival = msg.timestamp[1] if msg.timestamp else 0
+        for view in views:
+            event = SourceEvent.of(
+                view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
+            )
+            key = str(record.get(view.key_field) or "")
+            out.append((bucket_key(view, key, buckets), (view.name, event, arrival)))
+    return out
+
+
+class _Message:
+    """A Bytewax Kafka message seen through the KafkaMessage protocol."""
+
+    def __init__(self, msg: Any) -> None:
+        self._m = msg
+
+    def topic(self) -> str | None:
+        return str(self._m.topic)
+
+    def partition(self) -> int | None:
+        return int(self._m.partition)
+
+    def offset(self) -> int | None:
+        return int(self._m.offset)
+
+    def key(self) -> bytes | None:
+        return self._m.key  # type: ignore[no-any-return]
+
+    def value(self) -> bytes | None:
+        return self._m.value  # type: ignore[no-any-return]
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return list(self._m.headers)
+
+    def timestamp(self) -> tuple[int, int]:
+        stamp = self._m.timestamp or (0, 0)
+        return (int(stamp[0]), int(stamp[1]))
+
+
+class AggregateLogic(StatefulBatchLogic[Any, Delivery, dict[str, Any]]):
+    """One key bucket's aggregator; snapshots are the core's plain-data snapshots."""
+
+    def __init__(self, view: FeatureView, lateness_ms: int, resume: dict[str, Any] | None):
+        self.view = view
+        self.aggregator = (
+            FeatureAggregator(view, allowed_lateness_ms=lateness_ms)
+            if resume is None
+            else FeatureAggregator.restore(view, resume, allowed_lateness_ms=lateness_ms)
+        )
+
+    def on_batch(self, values: list[Any]) -> tuple[Iterable[Delivery], bool]:
+        result = self.aggregator.apply(event for _, event, _ in values)
+        arrivals = [arrival for _, _, arrival in values]
+        return [(self.view.name, result, arrivals)], StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.aggregator.snapshot()
+
+
+class _WriterPartition(StatelessSinkPartition[Any]):
+    def __init__(self, deliver: Callable[[list[Any]], None]) -> None:
+        self._deliver = deliver
+
+    def write_batch(self, items: list[Any]) -> None:
+        self._deliver(items)
+
+
+class FeatureSink(DynamicSink[Any]):
+    """Hands aggregation results to a :class:`FeatureWriter` built once per worker."""
+
+    def __init__(
+        self, make_writer: Callable[[], FeatureWriter], views: Sequence[FeatureView]
+    ) -> None:
+        self._make_writer = make_writer
+        self._views = {v.name: v for v in views}
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _WriterPartition:
+        writer = self._make_writer()
+
+        def deliver(items: list[Any]) -> None:
+            for _key, (view_name, result, arrivals) in items:
+                writer.deliver(self._views[view_name], result, arrivals)
+            writer.flush()
+
+        return _WriterPartition(deliver)
+
+
+class DeadLetterSink(DynamicSink[Any]):
+    """Publishes dead letters (and waits for the broker's acknowledgement per batch)."""
+
+    def __init__(self, make_publisher: Callable[[], tuple[DeadLetterPublisher, Any]]) -> None:
+        self._make_publisher = make_publisher
+
+    def build(self, step_id: str, worker_index: int, worker_count: int) -> _WriterPartition:
+        publisher, producer = self._make_publisher()
+
+        def deliver(items: list[Any]) -> None:
+            for _key, letter in items:
+                publisher.publish(letter)
+            producer.flush(30)
+
+        return _WriterPartition(deliver)
+
+
+def build_flow(
+    *,
+    brokers: list[str],
+    events_topic: str,
+    consumer_config: dict[str, str],
+    codec: AvroCodec,
+    views: Sequence[FeatureView],
+    settings: AggregatorSettings,
+    make_writer: Callable[[], FeatureWriter],
+    make_publisher: Callable[[], tuple[DeadLetterPublisher, Any]],
+) -> Dataflow:
+    """The aggregator dataflow (run it with ``bytewax.run.cli_main``)."""
+    flow = Dataflow("eventml_features")
+    source = kop.input(
+        "events",
+        flow,
+        brokers=brokers,
+        topics=[events_topic],
+        tail=True,
+        add_config=consumer_config,
+        batch_size=settings.batch_size,
+    )
+    routed: Stream[Routed] = op.flat_map_batch(
+        "decode", source.oks, lambda batch: route(batch, codec, views, settings.key_buckets)
+    )
+    split = op.branch("split", routed, lambda item: item[0] != "dlq")
+    op.output("dead_letters", split.falses, DeadLetterSink(make_publisher))
+    keyed = op.key_on("by_bucket", split.trues, lambda item: item[0])
+    payloads = op.map_value("payload", keyed, lambda item: item[1])
+    results = [_aggregate(payloads, view, settings.allowed_lateness_ms) for view in views]
+    merged = op.merge("results", *results)
+    op.output("online_store", merged, FeatureSink(make_writer, views))
+    return flow
+
+
+def _aggregate(payloads: Stream[Any], view: FeatureView, lateness_ms: int) -> Stream[Any]:
+    """One view's share of the stream through its own stateful step (the builder gets only
+    the resume state, so each view needs a step of its own)."""
+    mine = op.filter(f"only_{view.name}", payloads, lambda kv: kv[1][0] == view.name)
+    return op.stateful_batch(
+        f"aggregate_{view.name}",
+        mine,
+        lambda resume: AggregateLogic(view, lateness_ms, resume),
+    )
+
+
+def epoch_interval(settings: AggregatorSettings) -> timedelta:
+    """How often Bytewax closes an epoch (and snapshots state when recovery is on)."""
+    return timedelta(seconds=settings.snapshot_interval_s)

@@ -1,0 +1,84 @@
+"""Runs the Bytewax feature flow against Kafka and Redis (``eventml run aggregator``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import redis
+from bytewax.recovery import RecoveryConfig, init_db_dir
+from bytewax.run import cli_main
+
+from streams.features.catalog import list_views
+from streams.features.engines.bytewax_flow import build_flow, epoch_interval
+from streams.features.engines.settings import AggregatorSettings
+from streams.features.engines.writer import FeatureWriter
+from streams.features.metrics import FeatureMetrics
+from streams.features.online_store import RedisOnlineStore
+from streams.kafka.clients import make_producer
+from streams.kafka.dead_letter import DeadLetterPublisher
+from streams.kafka.topics import TopicCatalogue
+from streams.producer import codec_for
+from streams.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+RECOVERY_PARTITIONS = 1
+
+
+def ensure_recovery_dir(path: Path) -> RecoveryConfig:
+    """A recovery database directory, initialised on first use."""
+    if not any(path.glob("part-*.sqlite3")):
+        path.mkdir(parents=True, exist_ok=True)
+        init_db_dir(path, RECOVERY_PARTITIONS)  # type: ignore[no-untyped-call]
+    return RecoveryConfig(path)  # type: ignore[no-untyped-call]
+
+
+def run_bytewax(
+    kafka: KafkaSettings,
+    topics: TopicCatalogue,
+    settings: AggregatorSettings,
+    redis_url: str,
+) -> None:
+    """Run the flow until the process is stopped (Ctrl-C or SIGTERM)."""
+    views = list_views()
+    codec = codec_for(kafka, topics.events, "transaction")
+    metrics = FeatureMetrics("bytewax")
+
+    def make_writer() -> FeatureWriter:
+        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=settings.redis_prefix)
+        return FeatureWriter(
+            store,
+            make_producer(kafka),
+            topics.late_events,
+            codec,
+            metrics,
+            retry_s=settings.redis_retry_s,
+        )
+
+    def make_publisher() -> tuple[DeadLetterPublisher, object]:
+        producer = make_producer(kafka)
+        return DeadLetterPublisher(producer), producer
+
+    client = {k: str(v) for k, v in kafka.client_config().items() if k != "bootstrap.servers"}
+    flow = build_flow(
+        brokers=[str(kafka.bootstrap_servers)],
+        events_topic=topics.events,
+        consumer_config=client,
+        codec=codec,
+        views=views,
+        settings=settings,
+        make_writer=make_writer,
+        make_publisher=make_publisher,
+    )
+    recovery = ensure_recovery_dir(settings.recovery_dir) if settings.recovery_dir else None
+    log.info(
+        "bytewax aggregator: %d worker(s), recovery %s",
+        settings.workers,
+        settings.recovery_dir or "off",
+    )
+    cli_main(  # type: ignore[no-untyped-call]
+        flow,
+        workers_per_process=settings.workers,
+        epoch_interval=epoch_interval(settings),
+        recovery_config=recovery,
+    )

@@ -1,0 +1,29 @@
+"""Settings of ``eventml run aggregator`` (env prefix ``EVENTML_AGGREGATOR_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AggregatorSettings(BaseSettings):
+    """Engine, parallelism, lateness, recovery and metrics of the feature aggregator."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTML_AGGREGATOR_", frozen=True, extra="ignore")
+
+    engine: Literal["bytewax", "faust"] = "bytewax"
+    app_id: str = "eventml-aggregator"
+    workers: int = 1
+    batch_size: int = 2000
+    batch_wait_ms: int = 50
+    allowed_lateness_ms: int = 60_000
+    # Entity-key buckets per view: the unit of keyed state (and of parallelism) in Bytewax.
+    key_buckets: int = 16
+    recovery_dir: Path | None = None
+    snapshot_interval_s: float = 5.0
+    redis_prefix: str = "feat"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9101
+    redis_retry_s: float = 60.0
