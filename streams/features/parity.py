@@ -1,4 +1,5 @@
-"""Shared by the engine tests: a seeded stream, the aggregator as a process, the parity check."""
+"""Parity between the engines and the backfill: a seeded stream, the aggregator as a process,
+and the comparison of what is online with what the backfill computes (tests and benchmarks)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def start_aggregator(
     home: Path,
     engine: str,
     prefix: str,
+    metrics_port: int = 0,
 ) -> subprocess.Popen[bytes]:
     """``eventml run aggregator`` as its own process, as operators run it."""
     env = {
@@ -47,10 +49,12 @@ def start_aggregator(
         "REDIS_URL": redis_url,
         "EVENTML_HOME": str(home),
         "EVENTML_KAFKA_TOPIC_PREFIX": topics.prefix,
-        "EVENTML_AGGREGATOR_METRICS_PORT": "0",
+        "EVENTML_AGGREGATOR_METRICS_PORT": str(metrics_port),
         "EVENTML_AGGREGATOR_REDIS_PREFIX": prefix,
-        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "0.5",
-        "EVENTML_AGGREGATOR_APP_ID": f"agg-{prefix}",
+        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": os.environ.get(
+            "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S", "0.5"
+        ),
+        "EVENTML_AGGREGATOR_APP_ID": f"agg-{prefix}-{topics.prefix.strip('.')}",
     }
     with (home / f"aggregator-{engine}.log").open("ab") as log:
         return subprocess.Popen(

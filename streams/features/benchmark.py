@@ -1,0 +1,177 @@
+"""``eventml bench features``: engine throughput, freshness at 5k/s, online reads, parity.
+
+Every figure is measured in the same run as its baseline (the broker's own latency at the
+same offered load), on freshly created topics of the broker and Redis the CLI resolved.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from streams.bench_support import broker_latency_ms, histogram_quantile, paced, percentile_ms
+from streams.bench_support import scrape
+from streams.cli.context import CliContext
+from streams.demo.generator import SyntheticWorld, WorldConfig
+from streams.features.aggregator import FeatureAggregator, SourceEvent
+from streams.features.definitions import Aggregation, AggregationKind, FeatureView, Window
+from streams.features.online_store import RedisOnlineStore
+from streams.features.parity import parity_diff, produce_stream, start_aggregator
+from streams.infra.process import free_port
+from streams.kafka.admin import create_topics
+from streams.kafka.clients import make_admin
+from streams.kafka.topics import TopicCatalogue
+from streams.producer import RecordProducer
+from streams.settings import KafkaSettings
+
+THROUGHPUT_EVENTS = 60_000
+FRESHNESS_RATE = 5000
+FRESHNESS_SECONDS = 15
+
+
+def _topics(kafka: KafkaSettings, partitions: int = 4) -> TopicCatalogue:
+    topics = TopicCatalogue(prefix=f"bench-{uuid.uuid4().hex[:6]}.", partitions=partitions)
+    create_topics(make_admin(kafka), topics.specs())
+    return topics
+
+
+def _applied(url: str, engine: str) -> float:
+    try:
+        samples = scrape(url)
+    except OSError:
+        return 0.0
+    key = ("eventml_features_events_total", (("engine", engine), ("view", "card")))
+    return samples.get(key, 0.0)
+
+
+def _run_engine(context: CliContext, engine: str, n: int, seed: int,
+                home: Path) -> dict[str, float]:
+    """Drain ``n`` pre-produced events; events/s from first to last applied event."""
+    kafka = context.kafka
+    topics = _topics(kafka)
+    events = produce_stream(kafka, topics, n, seed)
+    port = free_port()
+    prefix = f"bench{engine}"
+    process = start_aggregator(kafka, topics, str(context.redis.url), home, engine, prefix,
+                               metrics_port=port)
+    url = f"http://127.0.0.1:{port}/metrics"
+    first = done = None
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            applied = _applied(url, engine)
+            now = time.monotonic()
+            if applied > 0 and first is None:
+                first = (now, applied)
+            if applied >= n:
+                done = now
+                break
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(20)
+    if first is None or done is None:
+        return {"events_per_s": float("nan"), "parity": float("nan")}
+    rate = (n - first[1]) / max(done - first[0], 1e-9)
+    return {"events_per_s": rate, "parity": parity_diff(str(context.redis.url), prefix, events)}
+
+
+def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
+    """Default engine at 5,000 events/s offered; freshness from Kafka arrival to readable."""
+    kafka = context.kafka
+    topics = _topics(kafka)
+    port = free_port()
+    process = start_aggregator(kafka, topics, str(context.redis.url), home, "bytewax",
+                               "benchfresh", metrics_port=port)
+    url = f"http://127.0.0.1:{port}/metrics"
+    producer = RecordProducer(kafka, topics.events, "transaction", "card_id",
+                              **{"linger.ms": 1})
+    world = SyntheticWorld(WorldConfig(seed=seed, cards=2000))
+    events = [e for e, _ in world.events(FRESHNESS_RATE * FRESHNESS_SECONDS)]
+    try:
+        while _applied(url, "bytewax") == 0 and process.poll() is None:
+            producer.send({**events[0], "event_id": "warm-up", "event_time": _now_ms()})
+            producer.flush()
+            time.sleep(0.5)
+
+        def send(i: int) -> None:
+            producer.send({**events[i], "event_time": _now_ms()})
+
+        paced(FRESHNESS_RATE, FRESHNESS_SECONDS, send)
+        producer.flush()
+        time.sleep(2)
+        samples = scrape(url)
+    finally:
+        process.terminate()
+        process.wait(20)
+    labels = {"engine": "bytewax", "view": "card"}
+    p99 = histogram_quantile(samples, "eventml_features_freshness_seconds", labels, 0.99)
+    return {"freshness_p99_ms": p99 * 1000}
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def wide_view(features: int = 50) -> FeatureView:
+    """A synthetic view of ``features`` windowed aggregates of the amount (read benchmark)."""
+    kinds: tuple[AggregationKind, ...] = ("count", "sum", "mean", "min", "max", "std")
+    windows = [Window.sliding(timedelta(minutes=m), timedelta(minutes=max(m // 12, 1)))
+               for m in (5, 15, 30, 60, 120, 240, 480, 720, 1440)]
+    aggs = [Aggregation(f"{k}_{i}", k, None if k == "count" else "amount", w)
+            for i, w in enumerate(windows) for k in kinds][:features]
+    return FeatureView("wide", "card", "card_id", "events", "transaction", "event_time",
+                       tuple(aggs), 86_400, "read benchmark", "bench", ())
+
+
+def online_reads(redis_url: str, seed: int, reps: int = 2000) -> dict[str, float]:
+    """p99 of one-round-trip reads: 1 x 50 and 100 x 50 features."""
+    view = wide_view()
+    aggregator = FeatureAggregator(view, allowed_lateness_ms=2**40)
+    world = SyntheticWorld(WorldConfig(seed=seed, cards=1000))
+    batch = [SourceEvent.of(view, e, topic="events", partition=0, offset=i)
+             for i, (e, _) in enumerate(world.events(20_000))]
+    result = aggregator.apply(batch)
+    store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=f"bench{seed}")
+    store.write(view, result.rows)
+    ids = [row.entity_id for row in result.rows]
+    rng = random.Random(seed)
+    out: dict[str, float] = {}
+    for size in (1, 100):
+        timings = []
+        for _ in range(reps):
+            chosen = rng.sample(ids, size)
+            started = time.perf_counter()
+            store.get(chosen, view)
+            timings.append(time.perf_counter() - started)
+        out[f"online_read_p50_ms_{size}x50"] = percentile_ms(timings, 50)
+        out[f"online_read_p99_ms_{size}x50"] = percentile_ms(timings, 99)
+    return out
+
+
+def features_benchmark(context: CliContext, seed: int) -> dict[str, Any]:
+    """All figures of the features issue, as one flat dict."""
+    home = context.infra.home / "bench"
+    home.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"events": THROUGHPUT_EVENTS}
+    parity = 0.0
+    for engine in ("bytewax", "faust"):
+        try:
+            figures = _run_engine(context, engine, THROUGHPUT_EVENTS, seed, home)
+        except (OSError, subprocess.SubprocessError) as exc:
+            figures = {"events_per_s": float("nan"), "parity": float("nan")}
+            result[f"{engine}_error"] = str(exc)
+        result[f"{engine}_events_per_s"] = figures["events_per_s"]
+        parity = max(parity, figures["parity"])
+    result["parity_max_abs_diff"] = parity
+    result["broker_p99_ms_at_5k"] = broker_latency_ms(context.kafka, FRESHNESS_RATE, 10)["p99"]
+    result.update(_freshness(context, seed, home))
+    result.update(online_reads(str(context.redis.url), seed))
+    return result
