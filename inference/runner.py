@@ -1,0 +1,299 @@
+"""``eventml run inference``: poll, batch, build features, score, produce, commit.
+
+Commit strategy: flush-then-commit. Predictions and dead letters of a batch are produced by
+an idempotent producer, the producer is flushed (every record acknowledged by the broker),
+and only then are the batch's offsets committed. A crash between flush and commit replays at
+most that batch: at-least-once, duplicates bounded by one batch per partition, consumers
+dedupe on ``(event_id, variant)``. A transactional producer was not used: on the embedded
+broker read_committed does not filter aborted records, so it would not remove duplicates
+there, and it adds four round trips per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from inference.batcher import MicroBatcher
+from inference.exceptions import ScoringError
+from inference.features import FeatureBuilder, FeatureTable, OnlineFeatureSource
+from inference.metrics import InferenceMetrics
+from inference.model_events import ModelEventWatcher
+from inference.model_loader import ModelSwapper, RouterLoader
+from inference.model_provider import ModelProvider
+from inference.output import PredictionSink
+from inference.routing import Router
+from inference.settings import InferenceSettings
+from inference.stages import InFlight, PreparedBatch, drop_non_finite, score_batch, usable
+from streams.exceptions import InfrastructureError
+from streams.kafka.clients import make_consumer, make_producer
+from streams.kafka.decoding import decode_batch
+from streams.kafka.topics import TopicCatalogue
+from streams.producer import codec_for
+from streams.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+STAGE = "inference"
+MODEL_EVENT_POLL_S = 0.1
+LAG_REPORT_S = 1.0
+
+
+class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
+    """The runner was told to stop while waiting for the feature source."""
+
+
+class InferenceRunner:
+    """The inference service core. Call :meth:`run` from the process's main thread.
+
+    Args:
+        kafka: Resolved connection settings.
+        topics: Topic names.
+        settings: Batching, routing and scoring settings.
+        models: Resolves the champion, canary and shadow aliases.
+        features: Online features (Redis in production).
+        metrics: Where to report.
+    """
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topics: TopicCatalogue,
+        settings: InferenceSettings,
+        models: ModelProvider,
+        features: OnlineFeatureSource,
+        metrics: InferenceMetrics,
+    ) -> None:
+        self._kafka, self._topics, self._settings, self._metrics = kafka, topics, settings, metrics
+        self._builder = FeatureBuilder(features)
+        self._loader = RouterLoader(models, settings, self._builder.names)
+        self._events_codec = codec_for(kafka, topics.events, "transaction")
+        self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
+            settings.max_batch_size, settings.max_wait_ms
+        )
+        self._inflight: deque[InFlight] = deque()
+        self._scoring = ThreadPoolExecutor(1, thread_name_prefix="eventml-scoring")
+        self._swapper = ModelSwapper(self._loader)
+        self._aborted = threading.Event()
+        self._paused = False
+        self._generation = 0
+        self._consumer: Consumer | None = None
+        self.router: Router | None = None
+        self.scored_events = 0  # events whose predictions the broker acknowledged
+        self.dead_lettered = 0  # records whose dead letters the broker acknowledged
+
+    def run(self, should_stop: Callable[[], bool]) -> int:
+        """Serve until ``should_stop()``; drain in-flight batches; return events scored.
+
+        Raises:
+            ModelLoadError: The champion cannot be loaded at start.
+            InfrastructureError: The broker did not acknowledge a batch in time.
+        """
+        s = self._settings
+        self.router = self._loader.load()
+        self._metrics.report_models(self.router)
+        producer = make_producer(self._kafka, **{"linger.ms": 2})
+        sink = PredictionSink(producer, self._kafka, self._topics, self._metrics)
+        watcher = ModelEventWatcher(
+            self._kafka,
+            self._topics.model_events,
+            codec_for(self._kafka, self._topics.model_events, "model_event"),
+            sink.dead_letters,
+            frozenset(a for a in (s.champion_alias, s.canary_alias, s.shadow_alias) if a),
+        )
+        consumer = make_consumer(self._kafka, self._settings.group_id)
+        self._consumer, self._sink = consumer, sink
+        consumer.subscribe([self._topics.events], on_revoke=self._on_revoke)
+        try:
+            self._loop(should_stop, watcher)
+            if not self._aborted.is_set():
+                self._drain(final=True)
+        finally:
+            watcher.close()
+            consumer.close()
+            self._scoring.shutdown(wait=False, cancel_futures=True)
+            self._swapper.close()
+        return self.scored_events
+
+    def abort(self) -> None:
+        """Stop at once without finishing or committing anything (simulates a crash)."""
+        self._aborted.set()
+
+    def _loop(self, should_stop: Callable[[], bool], watcher: ModelEventWatcher) -> None:
+        next_model_poll = next_lag = 0.0
+        while not should_stop() and not self._aborted.is_set():
+            now = time.monotonic()
+            if now >= next_model_poll:
+                next_model_poll = now + MODEL_EVENT_POLL_S
+                if watcher.poll():
+                    self._swapper.request()
+            self._maybe_swap()
+            self._poll()
+            if self._batcher.ready() and len(self._inflight) < self._settings.queue_depth:
+                generation = self._generation
+                try:
+                    batch = self._prepare(self._batcher.take(), should_stop)
+                except _Stopped:
+                    return
+                # A rebalance while the batch waited for features: its partitions may have
+                # moved; the new owner reads it again from the committed offsets.
+                if generation == self._generation:
+                    self._submit(batch)
+            self._finish_done()
+            if now >= next_lag:
+                next_lag = now + LAG_REPORT_S
+                self._metrics.report_lag(self._require_consumer())
+
+    def _poll(self) -> None:
+        full = len(self._inflight) >= self._settings.queue_depth
+        self._set_paused(full)
+        room = max(1, self._settings.max_batch_size - len(self._batcher))
+        self._consume(room, 0.005 if full else min(0.1, self._batcher.wait_s()))
+
+    def _consume(self, max_messages: int, timeout_s: float) -> None:
+        # Also what keeps the group membership alive and runs the rebalance callbacks.
+        polled = self._require_consumer().consume(max_messages, timeout_s)
+        now_ms = int(time.time() * 1000)
+        self._batcher.add((m, now_ms) for m in polled if usable(m, self._metrics))
+
+    def _prepare(
+        self, items: list[tuple[Any, int]], should_stop: Callable[[], bool]
+    ) -> PreparedBatch:
+        started = time.perf_counter()
+        messages = [m for m, _ in items]
+        polled_at = {id(m): t for m, t in items}
+        decoded = decode_batch(messages, self._events_codec, STAGE)
+        self._metrics.stage_seconds.labels("decode").observe(time.perf_counter() - started)
+        records, dead, table = decoded.records, decoded.dead, None
+        if records:
+            table = self._fetch_features([r for _, r in records], should_stop)
+            records, table, invalid = drop_non_finite(records, table, STAGE)
+            dead = dead + invalid
+        events = [record for _, record in records]
+        polled_ms = [polled_at[id(m)] for m, _ in records]
+        return PreparedBatch(messages, events, table if events else None, dead, polled_ms)
+
+    def _fetch_features(
+        self, events: list[dict[str, Any]], should_stop: Callable[[], bool]
+    ) -> FeatureTable:
+        delay = self._settings.feature_retry_initial_s
+        while True:
+            started = time.perf_counter()
+            try:
+                table = self._builder.build(events)
+            except InfrastructureError as exc:
+                # Never score on silently missing data: hold the batch, pause, retry.
+                self._metrics.errors.labels("feature_source").inc()
+                log.warning("feature source failed (%s); retrying in %.2f s", exc, delay)
+                self._wait_paused(delay, should_stop)
+                delay = min(delay * 2, self._settings.feature_retry_max_s)
+                continue
+            self._metrics.stage_seconds.labels("feature_fetch").observe(
+                time.perf_counter() - started
+            )
+            return table
+
+    def _wait_paused(self, seconds: float, should_stop: Callable[[], bool]) -> None:
+        self._set_paused(True)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if should_stop() or self._aborted.is_set():
+                raise _Stopped
+            self._finish_done()
+            self._consume(100, 0.05)
+
+    def _submit(self, batch: PreparedBatch) -> None:
+        router = self.router
+        assert router is not None
+        future = self._scoring.submit(
+            score_batch, router, batch, time.perf_counter(), self._metrics
+        )
+        self._inflight.append(InFlight(batch, future))
+
+    def _finish_done(self) -> None:
+        while self._inflight and self._inflight[0].scores.done():
+            self._finish(self._inflight.popleft())
+
+    def _finish(self, item: InFlight) -> None:
+        try:
+            scored = item.scores.result()
+        except ScoringError:
+            self._metrics.errors.labels("scoring").inc()
+            log.exception("scoring failed; stopping without committing the batch")
+            raise
+        self._sink.deliver(item.batch, scored, self._settings.flush_timeout_s)
+        self.scored_events += len(item.batch.events)
+        self.dead_lettered += len(item.batch.dead)
+        try:
+            self._require_consumer().commit(
+                offsets=self._sink.offsets(item.batch), asynchronous=False
+            )
+        except KafkaException as exc:
+            # Predictions are acknowledged; an uncommitted batch is only replayed (a
+            # duplicate), which at-least-once delivery allows.
+            self._metrics.errors.labels("commit").inc()
+            log.warning("offset commit failed, the batch may be replayed: %s", exc)
+
+    def _drain(self, final: bool) -> None:
+        if final and len(self._batcher):
+            # One attempt only: with the feature source down, polled records are left to be
+            # re-read rather than holding up the shutdown.
+            try:
+                self._submit(self._prepare(self._batcher.clear(), lambda: True))
+            except _Stopped:
+                log.warning("feature source down at shutdown; last polled records re-read later")
+        while self._inflight:
+            item = self._inflight.popleft()
+            item.scores.result()
+            self._finish(item)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Finished work is committed while we still own the partitions; polled but unscored
+        # messages are dropped: with the eager protocol every partition restarts from its
+        # committed offset after the rebalance, so they are read again, not lost.
+        self._generation += 1
+        if self._aborted.is_set():
+            return
+        finished = len(self._inflight)
+        self._drain(final=False)
+        dropped = self._batcher.clear()
+        log.info(
+            "revoked %d partitions: %d batches committed, %d polled records left to re-read",
+            len(partitions),
+            finished,
+            len(dropped),
+        )
+        self._paused = False
+
+    def _set_paused(self, paused: bool) -> None:
+        if paused == self._paused:
+            return
+        consumer = self._require_consumer()
+        assignment = consumer.assignment()
+        if paused:
+            consumer.pause(assignment)
+        else:
+            consumer.resume(assignment)
+        self._paused = paused
+        self._metrics.paused.set(1 if paused else 0)
+
+    def _maybe_swap(self) -> None:
+        failures = self._swapper.failures
+        router = self._swapper.ready()
+        if self._swapper.failures > failures:
+            self._metrics.errors.labels("model_load").inc()
+        if router is not None:
+            # Between batches: batches already submitted keep the router they captured.
+            self.router = router
+            self._metrics.report_models(router)
+
+    def _require_consumer(self) -> Consumer:
+        assert self._consumer is not None, "run() has not started"
+        return self._consumer
