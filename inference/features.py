@@ -41,10 +41,9 @@ class OnlineFeatureSource(Protocol):
         """Names of the ``k`` columns :meth:`get` returns, in order."""
         ...
 
-    def get(
-        self, entity_ids: Sequence[str], event_ids: Sequence[str], at_ms: Sequence[int]
-    ) -> OnlineFeatures:
-        """Features of each entity as of ``at_ms`` (without the event ``event_ids`` itself).
+    def get(self, events: Sequence[Mapping[str, Any]]) -> OnlineFeatures:
+        """Features of each event's entities as of its event time, without the event itself
+        (the source reads the entity keys it needs: card, merchant...).
 
         Raises:
             InfrastructureError: The store cannot be reached; the caller retries.
@@ -107,11 +106,7 @@ class FeatureBuilder:
             InfrastructureError: The online source failed; nothing is built.
         """
         request = self._request.transform(events).astype(np.float64)
-        online = self._source.get(
-            [str(e["card_id"]) for e in events],
-            [str(e["event_id"]) for e in events],
-            [int(e["event_time"]) for e in events],
-        )
+        online = self._source.get(events)
         if online.values.shape != (len(events), len(self._source.feature_names)):
             raise InfrastructureError(f"online source returned shape {online.values.shape}")
         values = np.hstack([request, online.values.astype(np.float64)])
@@ -148,13 +143,14 @@ class InMemoryFeatureSource:
         """Store an entity's features."""
         self._rows[entity_id] = (values, updated_at_ms)
 
-    def get(
-        self, entity_ids: Sequence[str], event_ids: Sequence[str], at_ms: Sequence[int]
-    ) -> OnlineFeatures:
-        """Stored values or defaults; raises InfrastructureError while ``available`` is off."""
+    def get(self, events: Sequence[Mapping[str, Any]]) -> OnlineFeatures:
+        """Stored values of each event's card or defaults; raises InfrastructureError while
+        ``available`` is off."""
         self.calls += 1
         if not self.available:
             raise InfrastructureError("in-memory feature source switched off")
+        entity_ids = [str(e["card_id"]) for e in events]
+        at_ms = [int(e["event_time"]) for e in events]
         n = len(entity_ids)
         values = np.tile(self._defaults, (n, 1)).reshape(n, len(self._names))
         missing = np.ones(n, dtype=bool)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from streams.cli.context import CliContext, console, fail, get_context
 from streams.exceptions import EventmlError
+
+if TYPE_CHECKING:
+    from training.registry import ModelRegistry
 
 app = typer.Typer(help="Run an eventml service (stops cleanly on SIGTERM).", no_args_is_help=True)
 
@@ -30,7 +34,7 @@ def stop_flag() -> threading.Event:
     return stop
 
 
-def _home_registry(context: CliContext):  # type: ignore[no-untyped-def]
+def _home_registry(context: CliContext) -> ModelRegistry:
     # Imported here: the registry pulls in MLflow, which takes seconds to import.
     from training.registry_access import kafka_publisher, open_registry
     from training.settings import TrainingSettings
@@ -126,5 +130,36 @@ def aggregator(
             from streams.features.engines.bytewax_runner import run_bytewax
 
             run_bytewax(kafka, context.topics, settings, redis_url)
+    except EventmlError as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command()
+def inference(ctx: typer.Context) -> None:
+    """Score every event: online features + ONNX models by alias → the predictions topic."""
+    import redis
+    from prometheus_client import REGISTRY
+
+    from inference import InferenceMetrics, InferenceRunner, InferenceSettings
+    from inference.online_source import RedisFeatureSource
+    from inference.registry_provider import RegistryModelProvider
+    from streams.features.catalog import list_views
+    from streams.features.engines.settings import AggregatorSettings
+    from streams.features.online_store import RedisOnlineStore
+    from streams.metrics_server import serve_metrics
+
+    context = get_context(ctx)
+    settings = InferenceSettings()
+    try:
+        client = redis.Redis.from_url(str(context.redis.url))
+        store = RedisOnlineStore(client, prefix=AggregatorSettings().redis_prefix)
+        runner = InferenceRunner(
+            context.kafka, context.topics, settings,
+            RegistryModelProvider(_home_registry(context)),
+            RedisFeatureSource(store, list_views()), InferenceMetrics(REGISTRY),
+        )
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+        console.print(f"inference running (group {settings.group_id}); Ctrl-C stops it")
+        raise typer.Exit(runner.run(stop_flag().is_set))
     except EventmlError as exc:
         raise fail(str(exc)) from exc

@@ -11,7 +11,7 @@ import pytest
 
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings
-from tests.support.feature_parity import (
+from streams.features.parity import (
     parity_diff,
     produce_stream,
     start_aggregator,

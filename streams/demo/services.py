@@ -1,0 +1,67 @@
+"""The demo's services, each a process of its own as in production, and their logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.infra.process import free_port, stop_pid
+
+SERVICES = ("aggregator", "inference", "monitor", "trainer")
+
+
+@dataclass
+class ServiceGroup:
+    """Starts ``eventml run SERVICE`` processes sharing one environment; stops them all."""
+
+    env: dict[str, str]
+    log_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+
+    def start(self, name: str, *args: str) -> None:
+        """Start one service with a metrics port of its own."""
+        port = free_port()
+        env = {**os.environ, **self.env,
+               f"EVENTML_{_env_name(name)}_METRICS_PORT": str(port)}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "run", _service(name), *args],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.metrics_ports[name] = port
+
+    def dead(self) -> list[str]:
+        """Services that exited on their own."""
+        return [name for name, p in self.processes.items() if p.poll() is not None]
+
+    def stop(self) -> None:
+        """SIGTERM every service (they drain and commit), SIGKILL stragglers."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                stop_pid(process.pid, 1)
+                process.wait(5)
+
+    def log_tail(self, name: str, chars: int = 1500) -> str:
+        """The end of a service's log, for error messages."""
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+def _service(name: str) -> str:
+    return name.split("-", 1)[0]
+
+
+def _env_name(name: str) -> str:
+    return {"trainer": "TRAINING"}.get(_service(name), _service(name).upper())

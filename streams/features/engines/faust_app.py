@@ -1,0 +1,422 @@
+"""The Faust executor of the feature core (``eventml run aggregator --engine faust``).
+
+Topology (every topic has ``topics.partitions`` partitions, so Faust co-partitions them):
+
+* ``card`` agent on the events topic (keyed by card): decodes each batch (undecodable →
+  dead letters), folds it into the card view's :class:`PartitionedState` (table
+  ``features-card``, changelog partition = source partition), and forwards each event's
+  original bytes, keyed by merchant, to ``<app_id>-<events>-merchant_id-repartition`` with
+  its source partition and offset in headers.
+* ``merchant`` agent on that repartition topic: folds events into the merchant view's state
+  (table ``features-merchant``, changelog partition = repartition partition). Events keep
+  their *source* identity (events topic, partition, offset), so an event forwarded twice
+  (the card agent replayed after a crash) is skipped by the merchant entity's offsets.
+
+Both deliver rows, late events and rejected events through :class:`FeatureWriter`.
+Commits are Faust's at-least-once: a batch is acked after its rows are in Redis and its dead
+letters acknowledged; Faust flushes table changelogs and forwarded events before committing
+offsets. Replays after a crash or a rebalance are skipped by the per-entity offsets.
+
+Security: PLAINTEXT, SSL and SASL (PLAIN, SCRAM-SHA-256/512, with or without SSL) are
+translated to Faust credentials. GSSAPI/OAUTHBEARER and ``client_overrides`` (librdkafka
+properties) are not: the first fails fast, the second is logged and ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import tempfile
+import threading
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import faust
+import redis
+
+from schemas import AvroCodec, DecodeError
+from streams.exceptions import ConfigurationError, InfrastructureError
+from streams.features.aggregator import AggregationResult, SourceEvent
+from streams.features.catalog import CARD, MERCHANT
+from streams.features.definitions import FeatureView
+from streams.features.engines.faust_state import PartitionedState
+from streams.features.engines.settings import AggregatorSettings
+from streams.features.engines.writer import STAGE, FeatureWriter
+from streams.features.metrics import FeatureMetrics
+from streams.features.online_store import RedisOnlineStore
+from streams.kafka.admin import create_topics
+from streams.kafka.clients import make_admin, make_producer
+from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
+from streams.kafka.message import RawRecord
+from streams.kafka.topics import DAY_MS, TopicCatalogue, TopicSpec
+from streams.producer import codec_for
+from streams.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+SASL_MECHANISMS = frozenset({"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"})
+H_PARTITION = "eventml.src.partition"
+H_OFFSET = "eventml.src.offset"
+
+
+def table_name(view: FeatureView) -> str:
+    """Name of the Faust table of a view."""
+    return f"features-{view.name}"
+
+
+def repartition_topic(settings: AggregatorSettings, topics: TopicCatalogue) -> str:
+    """The merchant-keyed copy of the events topic (Faust's ``group_by`` naming)."""
+    return f"{settings.app_id}-{topics.events}-{MERCHANT.key_field}-repartition"
+
+
+def internal_topics(settings: AggregatorSettings, topics: TopicCatalogue) -> list[TopicSpec]:
+    """Changelogs and the repartition topic, with the source's partitions and explicit
+    retention (brokers such as tansu auto-create with 4 partitions and no configs)."""
+    n, week = topics.partitions, 7 * DAY_MS
+    specs = [
+        TopicSpec(
+            repartition_topic(settings, topics),
+            n,
+            week,
+            "delete",
+            "events keyed by merchant",
+            "transaction",
+        )
+    ]
+    for view in (CARD, MERCHANT):
+        specs.append(
+            TopicSpec(
+                f"{settings.app_id}-{table_name(view)}-changelog",
+                n,
+                view.ttl_seconds * 1000 + week,
+                "compact",
+                f"{view.name} entity states",
+                None,
+            )
+        )
+    return specs
+
+
+def broker_credentials(kafka: KafkaSettings) -> Any:
+    """Faust credentials for the configured security protocol (``None`` for PLAINTEXT).
+
+    Raises:
+        ConfigurationError: A SASL mechanism Faust is not set up for here.
+    """
+    if kafka.client_overrides:
+        log.warning("faust engine ignores client_overrides %s", sorted(kafka.client_overrides))
+    protocol = kafka.security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = _ssl_context(kafka) if protocol in ("SSL", "SASL_SSL") else None
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    mechanism = (kafka.sasl_mechanism or "PLAIN").upper()
+    if mechanism not in SASL_MECHANISMS:
+        raise ConfigurationError(f"faust engine does not support SASL mechanism {mechanism}")
+    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+    return faust.SASLCredentials(
+        username=kafka.sasl_username, password=password, mechanism=mechanism, ssl_context=context
+    )
+
+
+def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=kafka.ssl_ca_location)
+    if kafka.ssl_certificate_location:
+        key_password = kafka.ssl_key_password.get_secret_value() if kafka.ssl_key_password else None
+        context.load_cert_chain(
+            kafka.ssl_certificate_location, kafka.ssl_key_location, key_password
+        )
+    return context
+
+
+def make_app(
+    kafka: KafkaSettings, topics: TopicCatalogue, settings: AggregatorSettings, datadir: Path
+) -> faust.App:
+    """A bare Faust app with the settings that work on every supported broker."""
+    servers = str(kafka.bootstrap_servers).split(",")
+    return faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in servers],
+        broker_credentials=broker_credentials(kafka),
+        topic_partitions=topics.partitions,
+        broker_session_timeout=6.0,
+        broker_heartbeat_interval=0.5,
+        datadir=str(datadir),
+        web_enabled=False,
+        processing_guarantee="at_least_once",
+        store="memory://",
+        autodiscover=False,
+        consumer_auto_offset_reset="earliest",
+    )
+
+
+class FeatureAgents:
+    """The batch handlers the two agents run, and what they deliver through.
+
+    Args:
+        app: The Faust app (its tables and topics are declared here).
+        topics: Topic names.
+        settings: Batch size, wait and lateness.
+        codec: Decodes the events topic.
+        writers: One :class:`FeatureWriter` per view name; each also publishes dead letters.
+    """
+
+    def __init__(
+        self,
+        app: faust.App,
+        topics: TopicCatalogue,
+        settings: AggregatorSettings,
+        codec: AvroCodec,
+        writers: dict[str, tuple[FeatureWriter, DeadLetterPublisher]],
+    ) -> None:
+        self.app, self._topics, self._settings, self._codec = app, topics, settings, codec
+        self._writers = writers
+        self.events = app.topic(topics.events, key_serializer="raw", value_serializer="raw")
+        self.merchants = app.topic(
+            repartition_topic(settings, topics),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=topics.partitions,
+        )
+        self.card = self._state(CARD)
+        self.merchant = self._state(MERCHANT)
+
+    def _state(self, view: FeatureView) -> PartitionedState:
+        table = self.app.Table(
+            table_name(view),
+            default=None,  # json keys and values
+            partitions=self._topics.partitions,
+        )
+        return PartitionedState(
+            view,
+            self._settings.allowed_lateness_ms,
+            table.data,
+            table.send_changelog,
+        )
+
+    def forget(self) -> None:
+        """Drop live state after a rebalance; the tables are reloaded on the next batch."""
+        self.card.forget()
+        self.merchant.forget()
+
+    async def batches(self, stream: Any) -> AsyncIterator[Sequence[Any]]:
+        """The stream in batches of events, only of partitions this worker still owns
+        (an event buffered before its partition was revoked is the new owner's to apply)."""
+        within = self._settings.batch_wait_ms / 1000
+        async for batch in stream.take_events(self._settings.batch_size, within=within):
+            assigned = self.app.consumer.assignment()
+            yield [event for event in batch if event.message.tp in assigned]
+
+    async def on_events(self, batch: Sequence[Any]) -> None:
+        """Card view: apply per source partition, forward to the merchant topic."""
+        parts: dict[int, list[SourceEvent]] = {}
+        letters, arrivals = [], []
+        for event in batch:
+            msg = event.message
+            try:
+                record = self._decode(msg.value)
+            except DecodeError as exc:
+                letters.append(
+                    DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
+                )
+                continue
+            parts.setdefault(msg.partition, []).append(
+                SourceEvent.of(
+                    CARD, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
+                )
+            )
+            arrivals.append(int(msg.timestamp * 1000))
+            self._forward(msg, record.get(MERCHANT.key_field))
+        result = _merged([self.card.apply(p, events) for p, events in parts.items()])
+        await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
+
+    async def on_merchants(self, batch: Sequence[Any]) -> None:
+        """Merchant view: apply per repartition partition, with the source identity."""
+        parts: dict[int, list[SourceEvent]] = {}
+        letters, arrivals = [], []
+        for event in batch:
+            msg = event.message
+            headers = dict(msg.headers or ())
+            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
+            try:
+                record = self._decode(msg.value)
+            except DecodeError as exc:
+                letters.append(
+                    DeadLetter.of(
+                        _raw(msg, partition, offset, self._topics.events), exc, exc.reason, STAGE
+                    )
+                )
+                continue
+            parts.setdefault(msg.partition, []).append(
+                SourceEvent.of(
+                    MERCHANT, record, topic=self._topics.events, partition=partition, offset=offset
+                )
+            )
+            arrivals.append(int(msg.timestamp * 1000))
+        result = _merged([self.merchant.apply(p, events) for p, events in parts.items()])
+        await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
+
+    def _decode(self, value: bytes | None) -> dict[str, Any]:
+        if value is None:
+            raise DecodeError("tombstone on the events topic")
+        return dict(self._codec.decode(value))
+
+    def _forward(self, msg: Any, merchant_id: object) -> None:
+        key = merchant_id.encode() if isinstance(merchant_id, str) else b""
+        self.merchants.send_soon(
+            key=key,
+            value=msg.value,
+            timestamp=msg.timestamp,
+            partition=zlib.crc32(key) % self._topics.partitions,
+            headers=[
+                (H_PARTITION, str(msg.partition).encode()),
+                (H_OFFSET, str(msg.offset).encode()),
+            ],
+        )
+
+    def _deliver(
+        self,
+        view: FeatureView,
+        result: AggregationResult,
+        arrivals: list[int],
+        letters: list[DeadLetter],
+    ) -> None:
+        writer, dead = self._writers[view.name]
+        for letter in letters:
+            dead.publish(letter)
+        writer.deliver(view, result, arrivals)
+        writer.flush()  # late events and dead letters acknowledged before the ack
+
+
+def _raw(msg: Any, partition: int, offset: int, topic: str | None = None) -> RawRecord:
+    return RawRecord(
+        topic or msg.topic,
+        partition,
+        offset,
+        msg.value,
+        msg.key,
+        [(k, bytes(v)) for k, v in (msg.headers or ()) if k not in (H_PARTITION, H_OFFSET)],
+        int(msg.timestamp * 1000),
+    )
+
+
+def _merged(results: Sequence[AggregationResult]) -> AggregationResult:
+    """One result of per-partition results (their entities are disjoint)."""
+    return AggregationResult(
+        tuple(row for r in results for row in r.rows),
+        tuple(event for r in results for event in r.late),
+        tuple(rejected for r in results for rejected in r.rejected),
+        sum(r.replays_skipped for r in results),
+        sum(r.applied for r in results),
+    )
+
+
+def build_app(
+    kafka: KafkaSettings,
+    topics: TopicCatalogue,
+    settings: AggregatorSettings,
+    redis_url: str,
+    datadir: Path | None = None,
+    metrics: FeatureMetrics | None = None,
+) -> faust.App:
+    """The aggregator's Faust app with its two agents, ready for a worker.
+
+    Args:
+        kafka: Resolved Kafka settings.
+        topics: Topic catalogue (``partitions`` becomes ``topic_partitions``).
+        settings: Aggregator settings.
+        redis_url: The online store.
+        datadir: Faust's data directory (``settings.recovery_dir`` or a temporary one).
+        metrics: Where to count (a ``faust``-labelled default if ``None``).
+    """
+    home = datadir or settings.recovery_dir or Path(tempfile.mkdtemp(prefix="eventml-faust-"))
+    app = make_app(kafka, topics, settings, home)
+    codec = codec_for(kafka, topics.events, "transaction")
+    counted = metrics or FeatureMetrics("faust")
+    writers = {}
+    for view in (CARD, MERCHANT):
+        producer = make_producer(kafka)
+        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=settings.redis_prefix)
+        writers[view.name] = (
+            FeatureWriter(
+                store, producer, topics.late_events, codec, counted, retry_s=settings.redis_retry_s
+            ),
+            DeadLetterPublisher(producer),
+        )
+    agents = FeatureAgents(app, topics, settings, codec, writers)
+
+    async def card(stream: Any) -> None:
+        async for batch in agents.batches(stream):
+            await agents.on_events(batch)
+
+    async def merchant(stream: Any) -> None:
+        async for batch in agents.batches(stream):
+            await agents.on_merchants(batch)
+
+    async def on_rebalance(*_: Any, **__: Any) -> None:
+        agents.forget()
+
+    app.agent(agents.events, name="features-card")(card)
+    app.agent(agents.merchants, name="features-merchant")(merchant)
+    app.on_partitions_revoked.connect(on_rebalance)
+    app.on_partitions_assigned.connect(on_rebalance)
+    return app
+
+
+class _Worker(faust.Worker):
+    """A worker whose signal handlers are optional (the caller may own the signals, and
+    outside the main thread there are none to install)."""
+
+    own_signals = True
+
+    def install_signal_handlers(self) -> None:
+        if self.own_signals and threading.current_thread() is threading.main_thread():
+            super().install_signal_handlers()
+
+
+def run_faust(
+    kafka: KafkaSettings,
+    topics: TopicCatalogue,
+    settings: AggregatorSettings,
+    redis_url: str,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run a Faust worker of the aggregator in this process until stopped.
+
+    Stops on SIGINT/SIGTERM (main thread) or when ``stop`` is set.
+
+    Raises:
+        InfrastructureError: The worker crashed (broker, Redis...): exit non-zero.
+    """
+    create_topics(make_admin(kafka), internal_topics(settings, topics))
+    app = build_app(kafka, topics, settings, redis_url)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    worker = _Worker(app, loop=loop, quiet=True, override_logging=False, redirect_stdouts=False)
+    worker.own_signals = stop is None
+    watcher = loop.create_task(_stop_when_set(stop, worker)) if stop is not None else None
+    log.info(
+        "faust aggregator %s: %d partitions, datadir %s",
+        settings.app_id,
+        topics.partitions,
+        app.conf.datadir,
+    )
+    try:
+        loop.run_until_complete(worker.start())
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        worker.stop_and_shutdown()
+    if worker.crash_reason is not None:
+        raise InfrastructureError(
+            f"faust worker crashed: {worker.crash_reason!r}"
+        ) from worker.crash_reason
+
+
+async def _stop_when_set(stop: threading.Event, worker: Any) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.2)
+    await worker.stop()

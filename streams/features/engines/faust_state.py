@@ -1,0 +1,99 @@
+"""Live feature state of one view under Faust: one aggregator per consumed partition, backed
+by a changelogged table of entity states.
+
+The table holds, per entity, ``{"p": partition, "state": EntityState.to_dict()}`` and, per
+partition, the aggregator's watermarks under :func:`watermark_key`. Keeping ``p`` in the value
+lets a worker rebuild a partition's aggregator from the table alone after a rebalance or a
+restart (Faust restores the table from its changelog before the agents resume), and lets every
+write go to the changelog partition of the partition it came from, which is the partition
+Faust restores on the worker that owns it.
+
+Nothing here imports Faust: the table is a plain mapping and the changelog a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from typing import Any
+
+from streams.features.aggregator import AggregationResult, FeatureAggregator, SourceEvent
+from streams.features.definitions import FeatureView
+from streams.features.layout import layout_of
+
+# (changelog partition, key, value): must reach the changelog before the source commit.
+SendChangelog = Callable[[int, str, Any], object]
+WATERMARK_PREFIX = "\x00watermarks/"
+
+
+def watermark_key(partition: int) -> str:
+    """Table key of a partition's watermarks (no entity id starts with NUL)."""
+    return f"{WATERMARK_PREFIX}{partition}"
+
+
+class PartitionedState:
+    """Aggregators of one view, one per partition, loaded lazily from the table.
+
+    Args:
+        view: The view.
+        lateness_ms: Allowed lateness of the aggregators.
+        table: The table's local data (entity id → stored value).
+        send_changelog: Publishes one table change to a changelog partition.
+    """
+
+    def __init__(
+        self,
+        view: FeatureView,
+        lateness_ms: int,
+        table: MutableMapping[str, Any],
+        send_changelog: SendChangelog,
+    ) -> None:
+        self.view = view
+        self._lateness = lateness_ms
+        self._table = table
+        self._send = send_changelog
+        self._live: dict[int, FeatureAggregator] = {}
+
+    def forget(self) -> None:
+        """Drop the live aggregators (on a rebalance: the table is the truth again)."""
+        self._live.clear()
+
+    def apply(self, partition: int, events: Sequence[SourceEvent]) -> AggregationResult:
+        """Fold one partition's share of a batch in; write each changed entity once."""
+        aggregator = self._live.get(partition)
+        if aggregator is None:
+            aggregator = self._live[partition] = self._load(partition)
+        result = aggregator.apply(events)
+        for row in result.rows:
+            state = aggregator.state(row.entity_id)
+            if state is not None:
+                self._put(partition, row.entity_id, {"p": partition, "state": state.to_dict()})
+        if result.applied:
+            self._put(
+                partition,
+                watermark_key(partition),
+                {"p": partition, "watermarks": aggregator.watermarks},
+            )
+        return result
+
+    def _put(self, partition: int, key: str, value: dict[str, Any]) -> None:
+        self._table[key] = value
+        self._send(partition, key, value)
+
+    def _load(self, partition: int) -> FeatureAggregator:
+        marks = self._table.get(watermark_key(partition)) or {"watermarks": {}}
+        snapshot = {
+            "view_version": layout_of(self.view).version,
+            "watermarks": marks["watermarks"],
+            "offsets": {},  # per-entity offsets are enough to skip replays
+            "entities": dict(self._entities_of(partition)),
+        }
+        return FeatureAggregator.restore(self.view, snapshot, allowed_lateness_ms=self._lateness)
+
+    def _entities_of(self, partition: int) -> Iterable[tuple[str, Any]]:
+        for key, value in list(self._table.items()):
+            if (
+                isinstance(key, str)
+                and not key.startswith(WATERMARK_PREFIX)
+                and (isinstance(value, dict) and value.get("p") == partition)
+            ):
+                yield key, value["state"]

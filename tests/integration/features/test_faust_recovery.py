@@ -1,0 +1,70 @@
+"""The Faust aggregator survives kill -9 and a second worker coming and going, exactly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.kafka.topics import TopicCatalogue
+from streams.settings import KafkaSettings
+from tests.integration.features.test_faust_parity import (
+    applied_counts,
+    assert_exact,
+    produce_stream,
+    start_worker,
+    stop_worker,
+)
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:faust.*"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:mode.*"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: after kill -9 and restart the Faust merchant view stops ~0.5% short "
+    "(card view exact, no over-count); under investigation",
+)
+def test_kill_9_mid_stream_and_restart_does_not_double_count(
+    kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
+) -> None:
+    events = produce_stream(kafka_settings, topics, 4000, seed=32)
+    process = start_worker(kafka_settings, topics, redis_url, tmp_path, "fk1")
+    deadline = time.monotonic() + 30
+    while applied_counts(redis_url, "fk1", events)["card"] < 800:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # mid-stream, uncommitted work in flight
+    process.wait(5)
+    partial = applied_counts(redis_url, "fk1", events)
+    assert 0 < partial["card"] < len(events)
+    restarted = start_worker(kafka_settings, topics, redis_url, tmp_path, "fk1")
+    try:
+        assert_exact(redis_url, "fk1", events)
+    finally:
+        stop_worker(restarted)
+
+
+def test_second_worker_joining_and_leaving_stays_exact(
+    kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
+) -> None:
+    first = start_worker(kafka_settings, topics, redis_url, tmp_path, "fr1")
+    events = produce_stream(kafka_settings, topics, 3000, seed=33, start=0)
+    second = start_worker(kafka_settings, topics, redis_url, tmp_path, "fr1")
+    try:
+        time.sleep(8)  # the group rebalances onto two workers while events flow
+        events = produce_stream(kafka_settings, topics, 5000, seed=33, start=3000)
+        time.sleep(2)
+        os.killpg(second.pid, signal.SIGKILL)  # leaves without warning: first takes over
+        second.wait(5)
+        assert_exact(redis_url, "fr1", events)
+    finally:
+        stop_worker(first)
+        if second.poll() is None:
+            stop_worker(second)
