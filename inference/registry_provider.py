@@ -28,5 +28,6 @@ class RegistryModelProvider:
             path = self._registry.download(ref)
         except EventmlError as exc:
             raise ModelLoadError(f"cannot load {alias}: {exc}") from exc
-        return ModelArtifact(ref.name, ref.version, path.read_bytes(), ref.sha256,
-                             ref.feature_names, ref.threshold)
+        return ModelArtifact(
+            ref.name, ref.version, path.read_bytes(), ref.sha256, ref.feature_names, ref.threshold
+        )

@@ -148,3 +148,8 @@ def run_drift_benchmark(
         "false_alarms_per_100k": false_alarms * 100_000 / clean_events,
         "predictions_per_s": events / spent,
     }
+
+
+def monitors_benchmark(context: object, seed: int) -> dict[str, float]:
+    """``eventml bench monitors``: four seeds starting at ``seed``."""
+    return run_drift_benchmark(seeds=tuple(range(seed, seed + 4)))

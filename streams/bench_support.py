@@ -51,8 +51,10 @@ def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def histogram_quantile(
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
-    labels: dict[str, str], q: float,
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float],
+    name: str,
+    labels: dict[str, str],
+    q: float,
 ) -> float:
     """Prometheus-style quantile (linear within a bucket) of a scraped histogram."""
     buckets = []

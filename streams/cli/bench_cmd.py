@@ -96,9 +96,18 @@ def all_(
     console.print(f"wrote {out / 'RESULTS.md'}")
 
 
-register("features", "streams.features.benchmark:features_benchmark",
-         "Aggregator throughput per engine, freshness at 5k/s, online reads, parity.")
-register("monitors", "monitors.drift_benchmark:monitors_benchmark",
-         "Drift detection delay, misses and false alarms on synthetic streams.")
-register("training", "training.benchmark:training_cli_benchmark",
-         "Reproducibility (two runs, one sha256), ROC AUC, ONNX parity, training time.")
+register(
+    "features",
+    "streams.features.benchmark:features_benchmark",
+    "Aggregator throughput per engine, freshness at 5k/s, online reads, parity.",
+)
+register(
+    "monitors",
+    "monitors.drift_benchmark:monitors_benchmark",
+    "Drift detection delay, misses and false alarms on synthetic streams.",
+)
+register(
+    "training",
+    "training.benchmark:training_cli_benchmark",
+    "Reproducibility (two runs, one sha256), ROC AUC, ONNX parity, training time.",
+)

@@ -154,9 +154,12 @@ def inference(ctx: typer.Context) -> None:
         client = redis.Redis.from_url(str(context.redis.url))
         store = RedisOnlineStore(client, prefix=AggregatorSettings().redis_prefix)
         runner = InferenceRunner(
-            context.kafka, context.topics, settings,
+            context.kafka,
+            context.topics,
+            settings,
             RegistryModelProvider(_home_registry(context)),
-            RedisFeatureSource(store, list_views()), InferenceMetrics(REGISTRY),
+            RedisFeatureSource(store, list_views()),
+            InferenceMetrics(REGISTRY),
         )
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"inference running (group {settings.group_id}); Ctrl-C stops it")

@@ -19,15 +19,21 @@ from streams.settings import KafkaSettings
 class TopicObserver:
     """A background thread that decodes every record of the output topics into ``observed``."""
 
-    def __init__(self, kafka: KafkaSettings, topics: TopicCatalogue, observed: Observed,
-                 lock: threading.Lock) -> None:
+    def __init__(
+        self, kafka: KafkaSettings, topics: TopicCatalogue, observed: Observed, lock: threading.Lock
+    ) -> None:
         self.observed = observed
         self.lock = lock
-        records = {topics.predictions: "prediction", topics.predictions_shadow: "prediction",
-                   topics.alerts: "alert", topics.model_events: "model_event"}
+        records = {
+            topics.predictions: "prediction",
+            topics.predictions_shadow: "prediction",
+            topics.alerts: "alert",
+            topics.model_events: "model_event",
+        }
         self._codecs = {t: codec_for(kafka, t, r) for t, r in records.items()}
         self._sinks: dict[str, Callable[[dict[str, Any], Any], None]] = {
-            topics.predictions: self._prediction, topics.predictions_shadow: self._prediction,
+            topics.predictions: self._prediction,
+            topics.predictions_shadow: self._prediction,
             topics.alerts: lambda r, m: self.observed.alerts.append(r),
             topics.model_events: lambda r, m: self.observed.model_events.append(r),
         }

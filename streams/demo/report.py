@@ -11,26 +11,31 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from monitors.quality_metrics import roc_auc  # noqa: E402
-from streams.demo.summary import Observed, served  # noqa: E402
+from monitors.quality_metrics import roc_auc
+from streams.demo.summary import Observed, served
 
 WINDOW = 2000
 
 
 def _markers(ax: Any, summary: Mapping[str, Any]) -> None:
-    for key, colour, label in (("drift_onset_event", "red", "drift onset"),
-                               ("drift_detected_event", "orange", "drift detected"),
-                               ("promoted_at_event", "green", "promotion")):
+    for key, colour, label in (
+        ("drift_onset_event", "red", "drift onset"),
+        ("drift_detected_event", "orange", "drift detected"),
+        ("promoted_at_event", "green", "promotion"),
+    ):
         if summary.get(key) is not None:
             ax.axvline(summary[key], color=colour, linestyle="--", label=label)
 
 
 def _by_index(observed: Observed) -> list[tuple[int, dict[str, Any]]]:
-    return sorted((observed.produced[eid][0], p) for eid, p in served(observed).items()
-                  if eid in observed.produced)
+    return sorted(
+        (observed.produced[eid][0], p)
+        for eid, p in served(observed).items()
+        if eid in observed.produced
+    )
 
 
 def plot_scores(observed: Observed, summary: Mapping[str, Any], path: Path) -> None:
@@ -63,11 +68,14 @@ def plot_auc(observed: Observed, summary: Mapping[str, Any], path: Path) -> None
     fig, ax = plt.subplots(figsize=(9, 4))
     versions = sorted({p["model_version"] for _, p in rows}, key=int)
     for version in versions:
-        mine = [(i, observed.labels[p["event_id"]], float(p["score"])) for i, p in rows
-                if p["model_version"] == version]
+        mine = [
+            (i, observed.labels[p["event_id"]], float(p["score"]))
+            for i, p in rows
+            if p["model_version"] == version
+        ]
         xs, ys = [], []
         for start in range(0, len(mine), WINDOW // 2):
-            chunk = mine[start:start + WINDOW]
+            chunk = mine[start : start + WINDOW]
             auc = roc_auc(np.array([c[1] for c in chunk]), np.array([c[2] for c in chunk]))
             if auc is not None and len(chunk) >= WINDOW // 4:
                 xs.append(chunk[len(chunk) // 2][0])
@@ -87,18 +95,28 @@ def plot_latency(observed: Observed, path: Path) -> None:
     if latencies:
         ax.hist(latencies, bins=60, color="steelblue")
         for q, colour in ((50, "black"), (99, "red")):
-            ax.axvline(np.percentile(latencies, q), color=colour, linestyle="--",
-                       label=f"p{q} {np.percentile(latencies, q):.0f} ms")
-    ax.set(xlabel="produce → prediction acknowledged (ms)", ylabel="events",
-           title="End-to-end latency")
+            ax.axvline(
+                np.percentile(latencies, q),
+                color=colour,
+                linestyle="--",
+                label=f"p{q} {np.percentile(latencies, q):.0f} ms",
+            )
+    ax.set(
+        xlabel="produce → prediction acknowledged (ms)", ylabel="events", title="End-to-end latency"
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def plot_drift(observed: Observed, feature_names: Sequence[str], summary: Mapping[str, Any],
-               path: Path, shown: int = 8) -> None:
+def plot_drift(
+    observed: Observed,
+    feature_names: Sequence[str],
+    summary: Mapping[str, Any],
+    path: Path,
+    shown: int = 8,
+) -> None:
     """PSI per feature of each window against the first window (the pre-drift reference)."""
     rows = [(i, p) for i, p in _by_index(observed) if p.get("features")]
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -133,8 +151,9 @@ def _proportions(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.maximum(counts / max(values.size, 1), 1e-4)
 
 
-def write_report(out: Path, observed: Observed, summary: Mapping[str, Any],
-                 feature_names: Sequence[str]) -> list[Path]:
+def write_report(
+    out: Path, observed: Observed, summary: Mapping[str, Any], feature_names: Sequence[str]
+) -> list[Path]:
     """Write summary.json, the plots and index.html; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -146,17 +165,21 @@ def write_report(out: Path, observed: Observed, summary: Mapping[str, Any],
     }
     for name, draw in plots.items():
         draw(out / name)
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                   for k, v in summary.items())
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in summary.items()
+    )
     images = "".join(f'<h2>{html.escape(n)}</h2><img src="{n}" alt="{n}">' for n in plots)
     events = "".join(
         f"<li>{html.escape(e['action'])} {html.escape(str(e.get('alias')))} "
         f"v{html.escape(e['version'])}: {html.escape(e['reason'][:200])}</li>"
-        for e in observed.model_events)
+        for e in observed.model_events
+    )
     (out / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><title>eventml demo report</title>"
         "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
         "td{padding:2px 12px;border-bottom:1px solid #ddd}</style>"
         f"<h1>eventml demo report</h1><table>{rows}</table>"
-        f"<h2>model events</h2><ul>{events}</ul>{images}\n")
+        f"<h2>model events</h2><ul>{events}</ul>{images}\n"
+    )
     return [out / "summary.json", out / "index.html", *(out / n for n in plots)]

@@ -26,13 +26,15 @@ class ServiceGroup:
     def start(self, name: str, *args: str) -> None:
         """Start one service with a metrics port of its own."""
         port = free_port()
-        env = {**os.environ, **self.env,
-               f"EVENTML_{_env_name(name)}_METRICS_PORT": str(port)}
+        env = {**os.environ, **self.env, f"EVENTML_{_env_name(name)}_METRICS_PORT": str(port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "run", _service(name), *args],
-                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         self.metrics_ports[name] = port

@@ -49,26 +49,35 @@ def served(observed: Observed) -> dict[str, dict[str, Any]]:
     return first
 
 
-def summarize(observed: Observed, drift_onset: int | None, seconds: float,
-              freshness_p99_ms: float) -> dict[str, Any]:
+def summarize(
+    observed: Observed, drift_onset: int | None, seconds: float, freshness_p99_ms: float
+) -> dict[str, Any]:
     """The figures of ``summary.json``."""
     scored = served(observed)
     lost = [eid for eid in observed.produced if eid not in scored]
     duplicates = sum(1 for p in observed.predictions if p["variant"] in SERVED) - len(scored)
     latencies = [p["_e2e_ms"] for p in scored.values() if "_e2e_ms" in p]
-    promotions = [e for e in observed.model_events
-                  if e["action"] == "PROMOTED" and e["actor"] == "monitor"]
-    rollbacks = [e for e in observed.model_events
-                 if e["action"] == "ALIAS_REMOVED" and "rollback" in e["reason"]]
-    drift_alerts = [a for a in observed.alerts
-                    if a["type"] in {"FEATURE_DRIFT", "SCORE_DRIFT", "CONCEPT_DRIFT",
-                                     "QUALITY_SLO"}]
-    detected = (_index_at(observed.event_times, min(a["time"] for a in drift_alerts))
-                if drift_alerts and drift_onset is not None else None)
+    promotions = [
+        e for e in observed.model_events if e["action"] == "PROMOTED" and e["actor"] == "monitor"
+    ]
+    rollbacks = [
+        e
+        for e in observed.model_events
+        if e["action"] == "ALIAS_REMOVED" and "rollback" in e["reason"]
+    ]
+    drift_alerts = [
+        a
+        for a in observed.alerts
+        if a["type"] in {"FEATURE_DRIFT", "SCORE_DRIFT", "CONCEPT_DRIFT", "QUALITY_SLO"}
+    ]
+    detected = (
+        _index_at(observed.event_times, min(a["time"] for a in drift_alerts))
+        if drift_alerts and drift_onset is not None
+        else None
+    )
     if detected is not None and drift_onset is not None and detected < drift_onset:
         detected = None  # an alert before the onset is a false alarm, not a detection
-    promoted_at = (_index_at(observed.event_times, promotions[0]["time"]) if promotions
-                   else None)
+    promoted_at = _index_at(observed.event_times, promotions[0]["time"]) if promotions else None
     return {
         "events": len(observed.produced),
         "predictions": len(scored),
@@ -83,9 +92,9 @@ def summarize(observed: Observed, drift_onset: int | None, seconds: float,
         "freshness_p99_ms": freshness_p99_ms,
         "drift_onset_event": drift_onset,
         "drift_detected_event": detected,
-        "drift_detection_delay_events": (detected - drift_onset
-                                         if detected is not None and drift_onset is not None
-                                         else None),
+        "drift_detection_delay_events": (
+            detected - drift_onset if detected is not None and drift_onset is not None else None
+        ),
         "promoted_at_event": promoted_at,
         "promotions": len(promotions),
         "rollbacks": len(rollbacks),
@@ -94,8 +103,12 @@ def summarize(observed: Observed, drift_onset: int | None, seconds: float,
     }
 
 
-def _phase_aucs(observed: Observed, scored: Mapping[str, dict[str, Any]],
-                onset: int | None, promoted: int | None) -> dict[str, float | None]:
+def _phase_aucs(
+    observed: Observed,
+    scored: Mapping[str, dict[str, Any]],
+    onset: int | None,
+    promoted: int | None,
+) -> dict[str, float | None]:
     phases: dict[str, list[tuple[bool, float]]] = {"before": [], "during": [], "after": []}
     for event_id, prediction in scored.items():
         if event_id not in observed.labels:

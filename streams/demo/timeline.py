@@ -17,13 +17,11 @@ Item = tuple[Literal["event", "label"], Record]
 def timeline(pairs: Iterable[tuple[Record, Record]]) -> Iterator[Item]:
     """Interleave events with their labels in simulated-time order; flush labels at the end."""
     pending: list[tuple[int, int, Record]] = []
-    sequence = 0
-    for event, label in pairs:
+    for sequence, (event, label) in enumerate(pairs):
         now = int(event["event_time"])
         while pending and pending[0][0] <= now:
             yield "label", heapq.heappop(pending)[2]
         yield "event", event
         heapq.heappush(pending, (int(label["label_time"]), sequence, label))
-        sequence += 1
     while pending:
         yield "label", heapq.heappop(pending)[2]

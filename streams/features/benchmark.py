@@ -16,8 +16,13 @@ from typing import Any
 
 import redis
 
-from streams.bench_support import broker_latency_ms, histogram_quantile, paced, percentile_ms
-from streams.bench_support import scrape
+from streams.bench_support import (
+    broker_latency_ms,
+    histogram_quantile,
+    paced,
+    percentile_ms,
+    scrape,
+)
 from streams.cli.context import CliContext
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.features.aggregator import FeatureAggregator, SourceEvent
@@ -51,16 +56,18 @@ def _applied(url: str, engine: str) -> float:
     return samples.get(key, 0.0)
 
 
-def _run_engine(context: CliContext, engine: str, n: int, seed: int,
-                home: Path) -> dict[str, float]:
+def _run_engine(
+    context: CliContext, engine: str, n: int, seed: int, home: Path
+) -> dict[str, float]:
     """Drain ``n`` pre-produced events; events/s from first to last applied event."""
     kafka = context.kafka
     topics = _topics(kafka)
     events = produce_stream(kafka, topics, n, seed)
     port = free_port()
     prefix = f"bench{engine}"
-    process = start_aggregator(kafka, topics, str(context.redis.url), home, engine, prefix,
-                               metrics_port=port)
+    process = start_aggregator(
+        kafka, topics, str(context.redis.url), home, engine, prefix, metrics_port=port
+    )
     url = f"http://127.0.0.1:{port}/metrics"
     first = done = None
     deadline = time.monotonic() + 300
@@ -88,11 +95,11 @@ def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
     kafka = context.kafka
     topics = _topics(kafka)
     port = free_port()
-    process = start_aggregator(kafka, topics, str(context.redis.url), home, "bytewax",
-                               "benchfresh", metrics_port=port)
+    process = start_aggregator(
+        kafka, topics, str(context.redis.url), home, "bytewax", "benchfresh", metrics_port=port
+    )
     url = f"http://127.0.0.1:{port}/metrics"
-    producer = RecordProducer(kafka, topics.events, "transaction", "card_id",
-                              **{"linger.ms": 1})
+    producer = RecordProducer(kafka, topics.events, "transaction", "card_id", **{"linger.ms": 1})
     world = SyntheticWorld(WorldConfig(seed=seed, cards=2000))
     events = [e for e, _ in world.events(FRESHNESS_RATE * FRESHNESS_SECONDS)]
     try:
@@ -123,12 +130,28 @@ def _now_ms() -> int:
 def wide_view(features: int = 50) -> FeatureView:
     """A synthetic view of ``features`` windowed aggregates of the amount (read benchmark)."""
     kinds: tuple[AggregationKind, ...] = ("count", "sum", "mean", "min", "max", "std")
-    windows = [Window.sliding(timedelta(minutes=m), timedelta(minutes=max(m // 12, 1)))
-               for m in (5, 15, 30, 60, 120, 240, 480, 720, 1440)]
-    aggs = [Aggregation(f"{k}_{i}", k, None if k == "count" else "amount", w)
-            for i, w in enumerate(windows) for k in kinds][:features]
-    return FeatureView("wide", "card", "card_id", "events", "transaction", "event_time",
-                       tuple(aggs), 86_400, "read benchmark", "bench", ())
+    windows = [
+        Window.sliding(timedelta(minutes=m), timedelta(minutes=max(m // 12, 1)))
+        for m in (5, 15, 30, 60, 120, 240, 480, 720, 1440)
+    ]
+    aggs = [
+        Aggregation(f"{k}_{i}", k, None if k == "count" else "amount", w)
+        for i, w in enumerate(windows)
+        for k in kinds
+    ][:features]
+    return FeatureView(
+        "wide",
+        "card",
+        "card_id",
+        "events",
+        "transaction",
+        "event_time",
+        tuple(aggs),
+        86_400,
+        "read benchmark",
+        "bench",
+        (),
+    )
 
 
 def online_reads(redis_url: str, seed: int, reps: int = 2000) -> dict[str, float]:
@@ -136,8 +159,10 @@ def online_reads(redis_url: str, seed: int, reps: int = 2000) -> dict[str, float
     view = wide_view()
     aggregator = FeatureAggregator(view, allowed_lateness_ms=2**40)
     world = SyntheticWorld(WorldConfig(seed=seed, cards=1000))
-    batch = [SourceEvent.of(view, e, topic="events", partition=0, offset=i)
-             for i, (e, _) in enumerate(world.events(20_000))]
+    batch = [
+        SourceEvent.of(view, e, topic="events", partition=0, offset=i)
+        for i, (e, _) in enumerate(world.events(20_000))
+    ]
     result = aggregator.apply(batch)
     store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=f"bench{seed}")
     store.write(view, result.rows)

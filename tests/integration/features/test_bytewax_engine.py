@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from streams.kafka.topics import TopicCatalogue
-from streams.settings import KafkaSettings
 from streams.features.parity import (
     parity_diff,
     produce_stream,
     start_aggregator,
     wait_for_parity,
 )
+from streams.kafka.topics import TopicCatalogue
+from streams.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 # Sums over a merchant's events run in arrival order, which differs from the backfill's

@@ -23,7 +23,7 @@ def test_drift_changes_the_population_after_its_onset() -> None:
     mean = lambda xs: sum(e["amount"] for e in xs) / len(xs)  # noqa: E731
     assert mean(after) > 1.3 * mean(before)
     assert not any(e["channel"] == "MOTO" for e in before)
-    assert sum(e["channel"] == "MOTO" for e, l in pairs[5000:] if l["is_fraud"]) > 10
+    assert sum(e["channel"] == "MOTO" for e, label in pairs[5000:] if label["is_fraud"]) > 10
 
 
 def test_labels_arrive_after_their_time_and_none_is_lost() -> None:
@@ -38,5 +38,5 @@ def test_labels_arrive_after_their_time_and_none_is_lost() -> None:
         elif record["label_time"] <= clock:
             continue
         else:  # only the final flush may release labels ahead of the clock
-            assert all(k == "label" for k, _ in items[items.index((kind, record)):])
+            assert all(k == "label" for k, _ in items[items.index((kind, record)) :])
             break
