@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps demo test lint typecheck unit integration bench lock clean
+.PHONY: help install system-deps demo test test-faults lint typecheck unit integration bench lock clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ typecheck: $(STAMP) ## mypy --strict on every package
 
 test: system-deps lint typecheck ## Lint, type-check, then unit, contract, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-faults: $(STAMP) ## Fault-injection tests (kill -9, restarts), not part of `make test`
+	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
 unit: $(STAMP) ## Only the fast tests without servers
 	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)

@@ -125,7 +125,9 @@ class DriftMonitor:
             window=evidence.window,
             key=key,
             severity=severity_for(alert_type, drifting),
-            time=int(rows[evidence.offset].get("scored_at", rows[evidence.offset]["event_time"])),
+            # Event time, like every clock the monitors use: replays and simulated streams
+            # then decide (cool-offs, retrain windows) exactly as live traffic does.
+            time=int(rows[evidence.offset]["event_time"]),
             feature=None if is_score else evidence.column,
             message=(
                 f"{what} of {key.model_name} {key.model_version} ({key.variant}) drifted: "

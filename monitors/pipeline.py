@@ -121,6 +121,7 @@ class MonitorPipeline:
                 out.canary = decision
                 raw_alerts.append(self.canary.alert(decision, self.watermark_ms))
         request = self.policy.update(raw_alerts, self.watermark_ms)
-        if request is not None:
+        # A challenger on canary is the answer to the last request: wait for its verdict.
+        if request is not None and self.canary is None:
             out.retrain_requests.append(request)
         out.alerts.extend(self.dedup.filter(raw_alerts))

@@ -68,6 +68,8 @@ class TrainerService:
         self._publish = publish
         self._runner = runner or _run_child
         self.results: list[JobResult] = []
+        self.skipped: list[str] = []
+        self._last_finished_ms = 0
         self.consumer = make_consumer(kafka, group_id, **{"max.poll.interval.ms": 3_600_000})
         self.consumer.subscribe([topics.retrain_requests])
         codec = codec_for(kafka, topics.retrain_requests, "retrain_request")
@@ -83,9 +85,22 @@ class TrainerService:
             self.consumer.close()
 
     def handle(self, records: Decoded) -> list[DeadLetter]:
-        """Run each request's job (in order, one at a time)."""
-        for _, request in records:
+        """Run each request's job (in order, one at a time).
+
+        A request made before the previous job finished is covered by that job's data (the
+        job read the event log after it was made), so it is skipped, not trained again.
+        """
+        for msg, request in records:
+            requested_ms = msg.timestamp()[1]
+            if requested_ms and requested_ms < self._last_finished_ms:
+                log.info(
+                    "retrain request %s superseded by the job that just finished",
+                    request["request_id"],
+                )
+                self.skipped.append(request["request_id"])
+                continue
             self.results.append(self._train(request))
+            self._last_finished_ms = int(time.time() * 1000)
         return []
 
     def _train(self, request: dict[str, Any]) -> JobResult:

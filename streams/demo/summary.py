@@ -23,7 +23,7 @@ class Observed:
     predictions: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     model_events: list[dict[str, Any]] = field(default_factory=list)
-    dead_lettered: int = 0
+    dead_lettered: int = 0  # distinct source records in the events dead-letter topic
     bad_produced: int = 0
     event_times: list[int] = field(default_factory=list)
 
@@ -70,13 +70,10 @@ def summarize(
         for a in observed.alerts
         if a["type"] in {"FEATURE_DRIFT", "SCORE_DRIFT", "CONCEPT_DRIFT", "QUALITY_SLO"}
     ]
-    detected = (
-        _index_at(observed.event_times, min(a["time"] for a in drift_alerts))
-        if drift_alerts and drift_onset is not None
-        else None
-    )
-    if detected is not None and drift_onset is not None and detected < drift_onset:
-        detected = None  # an alert before the onset is a false alarm, not a detection
+    alert_at = sorted(_index_at(observed.event_times, a["time"]) for a in drift_alerts)
+    onset = drift_onset if drift_onset is not None else len(observed.event_times)
+    false_alarms = sum(1 for i in alert_at if i < onset)
+    detected = next((i for i in alert_at if i >= onset), None) if drift_onset is not None else None
     promoted_at = _index_at(observed.event_times, promotions[0]["time"]) if promotions else None
     return {
         "events": len(observed.produced),
@@ -99,6 +96,7 @@ def summarize(
         "promotions": len(promotions),
         "rollbacks": len(rollbacks),
         "alerts": len(observed.alerts),
+        "drift_alerts_before_onset": false_alarms,
         **_phase_aucs(observed, scored, drift_onset, promoted_at),
     }
 

@@ -26,11 +26,9 @@ pytestmark = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: after kill -9 and restart the Faust merchant view stops ~0.5% short "
-    "(card view exact, no over-count); under investigation",
-)
+# Known bug, so not in `make test`: after kill -9 and a restart the Faust merchant view
+# sometimes stops ~0.5 % short (card view exact, never an over-count). `make test-faults`.
+@pytest.mark.faults
 def test_kill_9_mid_stream_and_restart_does_not_double_count(
     kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
 ) -> None:

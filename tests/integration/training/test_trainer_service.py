@@ -31,7 +31,7 @@ def test_job_command_carries_the_window() -> None:
     ]
 
 
-def test_requests_run_in_order_and_a_timed_out_job_is_reported(
+def test_requests_run_one_at_a_time_superseded_ones_skipped_timeouts_reported(
     kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
 ) -> None:
     ran: list[Sequence[str]] = []
@@ -39,7 +39,7 @@ def test_requests_run_in_order_and_a_timed_out_job_is_reported(
 
     def runner(argv: Sequence[str], timeout_s: float) -> int | None:
         ran.append(argv)
-        return None if len(ran) == 2 else 0  # the second job "hangs" and is killed
+        return 0 if len(ran) == 1 else None  # the second job "hangs" and is killed
 
     service = TrainerService(
         kafka_settings,
@@ -52,19 +52,31 @@ def test_requests_run_in_order_and_a_timed_out_job_is_reported(
     producer = RecordProducer(
         kafka_settings, topics.retrain_requests, "retrain_request", "model_name"
     )
-    for i in range(3):
+
+    def request(i: int) -> None:
         producer.send({**SAMPLES["retrain_request"], "request_id": f"r{i}", "window_end": i})
-    producer.flush()
+        producer.flush()
+
+    for i in range(3):  # all made before the first job ends: r1 and r2 are covered by r0
+        request(i)
     stop = threading.Event()
     worker = threading.Thread(target=service.run, args=(stop.is_set,), daemon=True)
     worker.start()
-    deadline = time.monotonic() + 30
-    while len(service.results) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _wait(lambda: len(service.results) + len(service.skipped) == 3)
+    request(3)
+    _wait(lambda: len(service.results) == 2)
     stop.set()
     worker.join(10)
-    assert [r.request_id for r in service.results] == ["r0", "r1", "r2"]
-    assert [r.timed_out for r in service.results] == [False, True, False]
-    assert [a[a.index("--window-end-ms") + 1] for a in ran] == ["0", "1", "2"]
+    assert [r.request_id for r in service.results] == ["r0", "r3"]
+    assert service.skipped == ["r1", "r2"]
+    assert [r.timed_out for r in service.results] == [False, True]
+    assert [a[a.index("--window-end-ms") + 1] for a in ran] == ["0", "3"]
     assert [(e["action"], e["actor"]) for e in published] == [("TRAINING_FAILED", "trainer")]
-    assert "r1" in published[0]["reason"]
+    assert "r3" in published[0]["reason"]
+
+
+def _wait(predicate: Any, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

@@ -1,0 +1,365 @@
+"""``eventml demo``: the closed loop, unattended, on the embedded (or given) infrastructure.
+
+Bootstrap a first model from an initial period, run aggregator, inference, monitor and
+trainer as separate processes, stream a seeded world with delayed labels, inject a drift
+midway, and watch the monitor detect it, the trainer retrain, the canary win and the
+promotion happen. Then account for every event and write the report.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+
+from streams.bench_support import histogram_quantile, scrape
+from streams.demo.generator import SyntheticWorld, WorldConfig
+from streams.demo.observer import TopicObserver, wait_until
+from streams.demo.progress import progress_panel
+from streams.demo.services import ServiceGroup
+from streams.demo.summary import Observed, loop_closed, served, summarize
+from streams.demo.timeline import timeline
+from streams.demo.walkthrough import BAD_RECORDS
+from streams.exceptions import EventmlError
+from streams.kafka.admin import create_topics
+from streams.kafka.clients import make_admin, make_consumer
+from streams.kafka.dead_letter import DeadLetter
+from streams.kafka.topics import TopicCatalogue
+from streams.producer import RecordProducer
+from streams.reader import TopicReader
+from streams.settings import KafkaSettings, RedisSettings
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Options of ``eventml demo``."""
+
+    events: int = 60_000
+    rate: float = 600.0
+    engine: str = "bytewax"
+    seed: int = 7
+    drift: bool = True
+    out: Path = Path("reports/demo")
+    keep_running: bool = False
+    bootstrap_events: int = 20_000
+    events_per_sim_hour: float = 500.0
+    bootstrap_train_hours: float = 16.0
+    canary_share: float = 0.3
+    max_extra_events: int = 40_000
+    timeout_s: float = 900.0
+
+    @property
+    def drift_at(self) -> int | None:
+        """Event index where the drift starts: a third into the live stream."""
+        if not self.drift:
+            return None
+        return self.bootstrap_events + (self.events - self.bootstrap_events) // 3
+
+
+@dataclass
+class DemoRun:
+    """A run's state shared with the progress display."""
+
+    config: DemoConfig
+    prefix: str
+    observed: Observed = field(default_factory=Observed)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    phase: str = "starting"
+    started: float = field(default_factory=time.monotonic)
+
+
+class DemoError(EventmlError):
+    """A service died or a step did not finish in time."""
+
+
+def _service_env(
+    kafka: KafkaSettings, redis: RedisSettings, home: Path, run: DemoRun
+) -> dict[str, str]:
+    c = run.config
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": str(kafka.bootstrap_servers),
+        "REDIS_URL": str(redis.url),
+        "EVENTML_HOME": str(home),
+        "EVENTML_KAFKA_TOPIC_PREFIX": run.prefix,
+        "EVENTML_AGGREGATOR_ENGINE": c.engine,
+        "EVENTML_AGGREGATOR_APP_ID": f"agg-{run.prefix.strip('.')}",
+        "EVENTML_AGGREGATOR_REDIS_PREFIX": f"feat-{run.prefix.strip('.')}",
+        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "1",
+        "EVENTML_INFERENCE_GROUP_ID": f"inference-{run.prefix}",
+        "EVENTML_INFERENCE_CANARY_SHARE": str(c.canary_share),
+        "EVENTML_MONITOR_GROUP_ID": f"monitor-{run.prefix}",
+        "EVENTML_MONITOR_CANARY_MIN_PER_ARM": "1500",
+        "EVENTML_MONITOR_CANARY_LOOK_EVERY": "500",
+        "EVENTML_MONITOR_CANARY_MAX_PER_ARM": "8000",
+        "EVENTML_MONITOR_RETRAIN_COOLDOWN_MS": str(3 * 3_600_000),
+        "EVENTML_MONITOR_RETRAIN_MAX_PER_DAY": "4",
+        "EVENTML_TRAINING_TIMEOUT_S": "600",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _train_bootstrap(env: dict[str, str], home: Path, hours: float) -> None:
+    """The first model: trained on the end of the bootstrap period (after the 24 h windows
+    filled up) and made champion."""
+    with (home / "logs" / "bootstrap-train.log").open("ab") as log:
+        code = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "streams.cli",
+                "train",
+                "--promote-to",
+                "champion",
+                "--lookback-hours",
+                str(hours),
+            ],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=600,
+        ).returncode
+    if code != 0:
+        raise DemoError(f"bootstrap training failed (exit {code}); see logs/bootstrap-train.log")
+
+
+class _Feeder:
+    """Produces the world's timeline: events (with a few bad records), then labels."""
+
+    def __init__(self, kafka: KafkaSettings, topics: TopicCatalogue, run: DemoRun) -> None:
+        c = run.config
+        world = SyntheticWorld(
+            WorldConfig(
+                seed=c.seed,
+                drift_at=c.drift_at,
+                events_per_sim_hour=c.events_per_sim_hour,
+                label_delay_hours=(0.1, 0.6),
+            )
+        )
+        self._items = timeline(world.events(c.events + c.max_extra_events))
+        self._events = RecordProducer(kafka, topics.events, "transaction", "card_id")
+        self._labels = RecordProducer(kafka, topics.labels, "label", "event_id")
+        self._run = run
+        self.count = 0
+
+    def next_event(self) -> None:
+        """Produce items until one event went out (labels due before it go first)."""
+        for kind, record in self._items:
+            if kind == "label":
+                self._labels.send(record)
+                with self._run.lock:
+                    self._run.observed.labels[record["event_id"]] = bool(record["is_fraud"])
+                continue
+            with self._run.lock:
+                self._run.observed.produced[record["event_id"]] = (self.count, time.time())
+                self._run.observed.event_times.append(int(record["event_time"]))
+            self._events.send(record)
+            if self.count % 5000 == 2500:
+                self._events.send_raw(BAD_RECORDS[(self.count // 5000) % len(BAD_RECORDS)])
+                self._run.observed.bad_produced += 1
+            self.count += 1
+            return
+
+    def flush(self) -> None:
+        self._events.flush()
+        self._labels.flush()
+
+
+def _stream(feeder: _Feeder, run: DemoRun, n: int, rate: float | None) -> None:
+    start = time.perf_counter()
+    first = feeder.count
+    while feeder.count < n:
+        feeder.next_event()
+        if rate is not None:
+            due = start + (feeder.count - first) / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        if feeder.count % 500 == 0:
+            feeder.flush()
+    feeder.flush()
+
+
+def run_demo(
+    kafka: KafkaSettings, redis: RedisSettings, home: Path, config: DemoConfig, console: Console
+) -> tuple[dict[str, Any], list[str], Path]:
+    """Run the loop; returns the summary, what did not close, and the report folder."""
+    run = DemoRun(config, f"demo-{uuid.uuid4().hex[:6]}.")
+    home = home / run.prefix.strip(".")
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    topics = TopicCatalogue(run.prefix, kafka.topic_partitions)
+    create_topics(make_admin(kafka), topics.specs())
+    env = _service_env(kafka, redis, home, run)
+    services = ServiceGroup(env, home / "logs")
+    observer = TopicObserver(kafka, topics, run.observed, run.lock)
+    feeder = _Feeder(kafka, topics, run)
+    try:
+        with Live(progress_panel(run, services), console=console, refresh_per_second=2) as live:
+            ticker = _Ticker(live, run, services)
+            ticker.start()
+            try:
+                _loop(kafka, topics, run, env, home, services, observer, feeder)
+            finally:
+                ticker.stop()
+        freshness = _freshness_ms(services)
+    finally:
+        if not config.keep_running:
+            services.stop()
+        observer.stop()
+    run.observed.dead_lettered = _count_dead_letters(kafka, topics)
+    seconds = time.monotonic() - run.started
+    summary = summarize(run.observed, config.drift_at, seconds, freshness)
+    from streams.demo.report import write_report
+
+    names = _feature_names(home, env)
+    write_report(config.out, run.observed, summary, names)
+    return summary, loop_closed(summary, config.drift), home
+
+
+def _loop(
+    kafka: KafkaSettings,
+    topics: TopicCatalogue,
+    run: DemoRun,
+    env: dict[str, str],
+    home: Path,
+    services: ServiceGroup,
+    observer: TopicObserver,
+    feeder: _Feeder,
+) -> None:
+    c = run.config
+    run.phase = "bootstrap: producing the initial period"
+    _stream(feeder, run, c.bootstrap_events, None)
+    services.start("aggregator")
+    run.phase = "bootstrap: training the first model"
+    _train_bootstrap(env, home, c.bootstrap_train_hours)
+    # The service goes live after the bootstrap period: its group starts at the live stream.
+    _commit_end(kafka, topics.events, env["EVENTML_INFERENCE_GROUP_ID"])
+    with run.lock:
+        run.observed.produced.clear()
+        run.observed.event_times.clear()
+    for name in ("inference", "monitor", "trainer"):
+        services.start(name)
+    observer.start()
+    run.phase = "live: streaming"
+    deadline = time.monotonic() + c.timeout_s
+    _stream_checked(feeder, run, services, c.events, deadline)
+    if c.drift:
+        run.phase = "live: waiting for the promotion"
+        target = c.events + c.max_extra_events
+        while not _promoted(run) and feeder.count < target:
+            _stream_checked(feeder, run, services, min(feeder.count + 1000, target), deadline)
+        if _promoted(run):
+            run.phase = "live: scoring after the promotion"
+            after = min(feeder.count + 10_000, target)
+            _stream_checked(feeder, run, services, after, deadline)
+    run.phase = "draining"
+    wait_until(lambda: _all_served(run), 90)
+
+
+def _commit_end(kafka: KafkaSettings, topic: str, group_id: str) -> None:
+    """Commit the end of ``topic`` for ``group_id`` (found by reading to EOF, which stays right
+    on brokers whose ListOffsets is not)."""
+    from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
+
+    consumer = make_consumer(kafka, group_id, **{"enable.partition.eof": True})
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    at_end: set[int] = set()
+    while len(at_end) < len(partitions):
+        for msg in consumer.consume(5000, 0.5):
+            error = msg.error()
+            if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                at_end.add(msg.partition() or 0)
+    consumer.commit(offsets=consumer.position(consumer.assignment()), asynchronous=False)
+    consumer.close()
+
+
+def _stream_checked(
+    feeder: _Feeder, run: DemoRun, services: ServiceGroup, n: int, deadline: float
+) -> None:
+    while feeder.count < n:
+        _stream(feeder, run, min(feeder.count + 500, n), run.config.rate)
+        dead = services.dead()
+        if dead:
+            raise DemoError(f"{dead[0]} exited:\n{services.log_tail(dead[0])}")
+        if time.monotonic() > deadline:
+            raise DemoError("the demo ran out of time")
+
+
+def _promoted(run: DemoRun) -> bool:
+    with run.lock:
+        return any(
+            e["action"] == "PROMOTED" and e["actor"] == "monitor" for e in run.observed.model_events
+        )
+
+
+def _all_served(run: DemoRun) -> bool:
+    with run.lock:
+        return len(served(run.observed)) >= len(run.observed.produced)
+
+
+def _freshness_ms(services: ServiceGroup) -> float:
+    port = services.metrics_ports.get("aggregator")
+    if port is None:
+        return float("nan")
+    try:
+        samples = scrape(f"http://127.0.0.1:{port}/metrics")
+    except OSError:
+        return float("nan")
+    engine = "faust" if "faust" in services.env.get("EVENTML_AGGREGATOR_ENGINE", "") else "bytewax"
+    p99 = histogram_quantile(
+        samples, "eventml_features_freshness_seconds", {"engine": engine, "view": "card"}, 0.99
+    )
+    return p99 * 1000
+
+
+def _count_dead_letters(kafka: KafkaSettings, topics: TopicCatalogue) -> int:
+    """Distinct source records dead-lettered (aggregator and inference each report a bad one)."""
+    dlq = TopicCatalogue.dead_letter_of(topics.events)
+    sources = set()
+    for record in TopicReader(kafka, dlq, None, idle_timeout_s=2):
+        letter = DeadLetter.from_wire(record.key, record.raw, record.headers)
+        sources.add((letter.partition, letter.offset))
+    return len(sources)
+
+
+def _feature_names(home: Path, env: dict[str, str]) -> list[str]:
+    from training.model_events import ALIASES
+    from training.registry_access import open_registry
+    from training.settings import TrainingSettings
+
+    def nowhere(_: dict[str, Any]) -> None:
+        return None
+
+    registry = open_registry(TrainingSettings(), home, nowhere)
+    version = registry.holder(ALIASES[0])
+    return list(registry.ref(version).feature_names) if version else []
+
+
+class _Ticker:
+    """Refreshes the live panel from a thread."""
+
+    def __init__(self, live: Live, run: DemoRun, services: ServiceGroup) -> None:
+        self._live, self._run, self._services = live, run, services
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            self._live.update(progress_panel(self._run, self._services))
