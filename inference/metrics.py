@@ -23,7 +23,17 @@ class InferenceMetrics:
             ``CollectorRegistry`` per test).
     """
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, keep_samples: bool = False) -> None:
+        # Exact per-event latencies for benchmarks (histograms only give buckets).
+        self.samples: dict[str, list[float]] | None = (
+            {"consumer": [], "end_to_end": []} if keep_samples else None
+        )
+        self.consumer_seconds = Histogram(
+            "eventml_inference_consumer_seconds",
+            "From the record leaving poll to its prediction acknowledged by the broker.",
+            buckets=_E2E_BUCKETS,
+            registry=registry,
+        )
         self.stage_seconds = Histogram(
             "eventml_inference_stage_seconds",
             "Time per batch in each stage (queue = waiting for the scoring thread).",

@@ -76,8 +76,15 @@ class PredictionSink:
         metrics.stage_seconds.labels("produce").observe(time.perf_counter() - started)
         metrics.batch_size.observe(len(batch.messages))
         metrics.events.inc(len(batch.events))
-        for event in batch.events:
-            metrics.end_to_end_seconds.observe(max(0.0, done_s - event["event_time"] / 1000.0))
+        samples = metrics.samples
+        for event, polled_ms in zip(batch.events, batch.polled_at_ms, strict=True):
+            end_to_end = max(0.0, done_s - event["event_time"] / 1000.0)
+            consumer = max(0.0, done_s - polled_ms / 1000.0)
+            metrics.end_to_end_seconds.observe(end_to_end)
+            metrics.consumer_seconds.observe(consumer)
+            if samples is not None:
+                samples["end_to_end"].append(end_to_end)
+                samples["consumer"].append(consumer)
 
     def offsets(self, batch: PreparedBatch) -> list[TopicPartition]:
         """What to commit once :meth:`deliver` returned."""

@@ -88,6 +88,7 @@ class InferenceRunner:
         self.router: Router | None = None
         self.scored_events = 0  # events whose predictions the broker acknowledged
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
+        self.commit_failures = 0  # delivered batches whose offsets could not be committed
 
     def run(self, should_stop: Callable[[], bool]) -> int:
         """Serve until ``should_stop()``; drain in-flight batches; return events scored.
@@ -239,6 +240,7 @@ class InferenceRunner:
             # Predictions are acknowledged; an uncommitted batch is only replayed (a
             # duplicate), which at-least-once delivery allows.
             self._metrics.errors.labels("commit").inc()
+            self.commit_failures += 1
             log.warning("offset commit failed, the batch may be replayed: %s", exc)
 
     def _drain(self, final: bool) -> None:

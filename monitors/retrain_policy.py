@@ -24,6 +24,8 @@ class RetrainConfig:
         min_labeled: Labelled events a quality alert must cover to count.
         min_signals: Distinct confirmed drift signals (type and feature) needed at once.
         signal_window_ms: How long a confirmed drift signal stays current.
+        persist_ms: How long drift must have been confirmed before it justifies a retrain
+            (the oldest current signal's age): labels of the new regime arrive meanwhile.
         cooldown_ms: Minimum time between two requests.
         max_per_day: Maximum requests in any 24 h.
         variants: Variants whose alerts count (a canary's drift is the canary's business).
@@ -32,6 +34,7 @@ class RetrainConfig:
     min_labeled: int = 1_000
     min_signals: int = 2
     signal_window_ms: int = 3_600_000
+    persist_ms: int = 0
     cooldown_ms: int = 6 * 3_600_000
     max_per_day: int = 2
     variants: tuple[str, ...] = ("CHAMPION",)
@@ -54,7 +57,8 @@ class RetrainPolicy:
     def __init__(self, model_name: str, config: RetrainConfig) -> None:
         self._model_name = model_name
         self._config = config
-        self._signals: dict[str, int] = {}
+        # signal name -> (first seen, last seen), event time
+        self._signals: dict[str, tuple[int, int]] = {}
         self._requests: deque[int] = deque()
         self.last_reason = "no alert yet"
 
@@ -70,20 +74,22 @@ class RetrainPolicy:
             if alert.key.variant not in self._config.variants:
                 continue
             if alert.type in _DRIFT_TYPES:
-                self._signals[f"{alert.type.value}:{alert.feature or ''}"] = alert.time
+                name = f"{alert.type.value}:{alert.feature or ''}"
+                first, _ = self._signals.get(name, (alert.time, alert.time))
+                self._signals[name] = (min(first, alert.time), alert.time)
             elif alert.type is AlertType.QUALITY_SLO and alert.window >= self._config.min_labeled:
                 quality = quality or alert
         self._signals = {
-            name: time
-            for name, time in self._signals.items()
-            if now_ms - time < self._config.signal_window_ms
+            name: seen
+            for name, seen in self._signals.items()
+            if now_ms - seen[1] < self._config.signal_window_ms
         }
-        reason = self._reason(quality)
+        reason = self._reason(quality, now_ms)
         if reason is None:
             return None
         return self._request(reason, quality, now_ms)
 
-    def _reason(self, quality: Alert | None) -> str | None:
+    def _reason(self, quality: Alert | None, now_ms: int) -> str | None:
         if quality is not None:
             return (
                 f"quality below objective: {quality.statistic}={quality.value:.4g} "
@@ -91,7 +97,11 @@ class RetrainPolicy:
             )
         if len(self._signals) >= self._config.min_signals:
             names = ", ".join(sorted(self._signals))
-            return f"drift confirmed by {len(self._signals)} signals: {names}"
+            age = now_ms - min(first for first, _ in self._signals.values())
+            if age < self._config.persist_ms:
+                self.last_reason = f"drift for {age} ms, waiting {self._config.persist_ms} ms"
+                return None
+            return f"drift confirmed by {len(self._signals)} signals for {age} ms: {names}"
         self.last_reason = f"{len(self._signals)} current drift signal(s), no quality breach"
         return None
 
@@ -107,7 +117,7 @@ class RetrainPolicy:
         self._requests.append(now_ms)
         self.last_reason = reason
         signals = [f"QUALITY_SLO:{quality.statistic}"] if quality else sorted(self._signals)
-        start = quality.time if quality else min(self._signals.values())
+        start = quality.time if quality else min(first for first, _ in self._signals.values())
         request_id = uuid.uuid5(_REQUEST_NAMESPACE, f"{self._model_name}|{now_ms}")
         self._signals.clear()
         return {

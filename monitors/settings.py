@@ -31,6 +31,8 @@ class MonitorSettings(BaseSettings):
     retrain_cooldown_ms: int = 6 * 3_600_000
     retrain_max_per_day: int = 2
     retrain_min_signals: int = 2
+    retrain_persist_ms: int = 0
+    retrain_signal_window_ms: int = 3_600_000
     auto_promote: bool = True
 
     def pipeline_config(self, model_name: str) -> PipelineConfig:
@@ -47,6 +49,8 @@ class MonitorSettings(BaseSettings):
             retrain=RetrainConfig(
                 min_labeled=self.quality_min_labeled,
                 min_signals=self.retrain_min_signals,
+                persist_ms=self.retrain_persist_ms,
+                signal_window_ms=self.retrain_signal_window_ms,
                 cooldown_ms=self.retrain_cooldown_ms,
                 max_per_day=self.retrain_max_per_day,
             ),

@@ -28,15 +28,19 @@ pytestmark = pytest.mark.integration
 BATCH = 100
 
 
-def _assert_at_least_once(predictions: list[dict[str, Any]], n: int) -> None:
+def _assert_at_least_once(
+    predictions: list[dict[str, Any]], n: int, commit_failures: int = 0
+) -> None:
     counts = served_counts(predictions)
     assert set(counts) == {f"e-{i}" for i in range(n)}
     duplicates: Counter[int] = Counter()
     for p in predictions:
         if counts[str(p["event_id"])] > 1:
             duplicates[int(str(p["_partition"]))] += 1
-    # Each duplicate appears twice: at most one batch replayed per partition.
-    assert all(d // 2 <= BATCH for d in duplicates.values()), duplicates
+    # Each duplicate appears twice: at most one batch replayed per partition, plus one per
+    # delivered batch whose commit failed (a rebalance under load can refuse commits).
+    allowed = BATCH * (1 + commit_failures)
+    assert all(d // 2 <= allowed for d in duplicates.values()), duplicates
 
 
 def _trickle(
@@ -70,7 +74,8 @@ def test_crash_mid_stream_then_restart_loses_nothing(
     second = start_runner(kafka_settings, topics, settings, default_models())
     wait_for(lambda: second.runner.scored_events >= n - committed_by_first, what="second runner")
     second.close()
-    _assert_at_least_once(read_predictions(kafka_settings, topics.predictions), n)
+    failures = first.runner.commit_failures + second.runner.commit_failures
+    _assert_at_least_once(read_predictions(kafka_settings, topics.predictions), n, failures)
 
 
 def test_two_runners_split_partitions_and_one_leaving_hands_over(

@@ -70,3 +70,15 @@ def test_cooldown_and_daily_maximum() -> None:
 def test_invalid_config() -> None:
     with pytest.raises(MonitorConfigError):
         RetrainConfig(max_per_day=0)
+
+
+def test_drift_must_persist_before_a_retrain_is_requested() -> None:
+    config = RetrainConfig(min_signals=2, persist_ms=2 * HOUR, signal_window_ms=6 * HOUR)
+    retrain = RetrainPolicy("fraud", config)
+    assert retrain.update([drift(0, "amount"), drift(10, "count_1h")], now_ms=10) is None
+    assert "waiting" in retrain.last_reason
+    assert retrain.update([], now_ms=2 * HOUR - 1) is None
+    request = retrain.update([drift(2 * HOUR, "amount")], now_ms=2 * HOUR)
+    assert request is not None
+    assert request["window_start"] == 0  # from the first sighting, not the latest one
+    assert request["signals"] == ["FEATURE_DRIFT:amount", "FEATURE_DRIFT:count_1h"]
