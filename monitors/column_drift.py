@@ -36,6 +36,9 @@ class DriftConfig:
             every column is tested.
         min_reference: Reference-sample size below which KS is not computed.
         confirm_windows: Consecutive signalling windows that confirm drift.
+        min_effect: PSI a window needs before its significance tests count. Live values come
+            in bursts (one card's card-testing run fills a window with alike rows), which
+            makes tiny, harmless shifts "significant"; requiring some effect keeps them quiet.
         detector: River detector fed per value, or ``None`` for windowed tests only.
     """
 
@@ -46,6 +49,7 @@ class DriftConfig:
     alpha: float = 1e-4
     min_reference: int = 100
     confirm_windows: int = 2
+    min_effect: float = 0.0
     detector: DetectorSpec | None = field(
         default_factory=lambda: DetectorSpec("adwin", {"delta": 1e-3})
     )
@@ -195,6 +199,8 @@ class ColumnDrift:
         self.last_psi = self._reference.psi(window)
         if self.last_psi > config.psi_threshold:
             fired.append(("psi", self.last_psi, config.psi_threshold))
+        if self.last_psi < config.min_effect:
+            return fired
         statistic, self.last_chi2_pvalue = self._reference.chi2(window)
         if self.last_chi2_pvalue < config.alpha:
             fired.append(("chi2_pvalue", self.last_chi2_pvalue, config.alpha))

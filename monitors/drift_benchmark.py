@@ -151,5 +151,9 @@ def run_drift_benchmark(
 
 
 def monitors_benchmark(context: object, seed: int) -> dict[str, float]:
-    """``eventml bench monitors``: four seeds starting at ``seed``."""
-    return run_drift_benchmark(seeds=tuple(range(seed, seed + 4)))
+    """``eventml bench monitors``: four seeds starting at ``seed``, with the drift settings
+    the monitor service runs with."""
+    from monitors.settings import MonitorSettings
+
+    drift = MonitorSettings().pipeline_config("fraud").drift
+    return run_drift_benchmark(seeds=tuple(range(seed, seed + 4)), config=drift)

@@ -24,6 +24,7 @@ class MonitorSettings(BaseSettings):
     quality_window: int = 5000
     quality_min_labeled: int = 500
     drift_window: int = 500
+    drift_min_effect: float = 0.05
     canary_min_per_arm: int = 2000
     canary_max_per_arm: int = 20000
     canary_look_every: int = 1000
@@ -40,6 +41,7 @@ class MonitorSettings(BaseSettings):
         return PipelineConfig(
             model_name=model_name,
             drift=DriftConfig(
+                min_effect=self.drift_min_effect,
                 window_size=self.drift_window,
                 step=self.drift_window // 2,
                 min_samples=self.drift_window,

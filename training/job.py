@@ -77,7 +77,12 @@ def run_job(
         dataset=DatasetSpec(
             label_cutoff_ms=cutoff, window_start_ms=start, window_end_ms=spec.window_end_ms
         ),
-        trainer=TrainerConfig(family=settings.family, seed=settings.seed),
+        trainer=TrainerConfig(
+            family=settings.family,
+            seed=settings.seed,
+            max_iter=settings.max_iter,
+            calibration_folds=settings.calibration_folds,
+        ),
         lineage=Lineage(
             source_topic=topics.events,
             offsets=window.offsets,

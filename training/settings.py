@@ -21,6 +21,8 @@ class TrainingSettings(BaseSettings):
     model_name: str = "fraud"
     family: Literal["hgb", "mlp"] = "hgb"
     seed: int = 42
+    max_iter: int = 100
+    calibration_folds: int = 3
     timeout_s: float = 900.0
 
     def store_dir(self, home: Path) -> Path:

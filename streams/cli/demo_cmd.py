@@ -21,7 +21,7 @@ def demo(
     events: int = typer.Option(
         60_000, help="Events in the live stream (more if the loop needs longer to close)."
     ),
-    rate: float = typer.Option(600.0, help="Events per second offered."),
+    rate: float = typer.Option(400.0, help="Events per second offered."),
     engine: str = typer.Option("bytewax", help="Feature engine: bytewax or faust."),
     seed: int = typer.Option(7, help="Seed of the synthetic world."),
     no_drift: bool = typer.Option(False, "--no-drift", help="Run without the drift."),

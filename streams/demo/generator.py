@@ -34,6 +34,7 @@ class WorldConfig:
     merchants: int = 300
     events_per_sim_hour: float = 2500.0
     fraud_rate: float = 0.005
+    drift_fraud_rate: float = 0.006  # the new (mail-order) mechanism, after the drift
     drift_at: int | None = None  # event index where the drift starts
     label_delay_hours: tuple[float, float] = (1.0, 6.0)
 
@@ -92,7 +93,7 @@ class SyntheticWorld:
             return self._card_testing(card)
         if roll < rate * 0.8:
             return self._takeover(card), True
-        if self.drifted and roll < rate * 2.0:
+        if self.drifted and roll < rate * 0.8 + self.config.drift_fraud_rate:
             return self._mail_order(card), True
         return self._normal(card), False
 

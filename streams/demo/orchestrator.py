@@ -44,7 +44,7 @@ class DemoConfig:
     """Options of ``eventml demo``."""
 
     events: int = 60_000
-    rate: float = 600.0
+    rate: float = 400.0
     engine: str = "bytewax"
     seed: int = 7
     drift: bool = True
@@ -103,6 +103,11 @@ def _service_env(
         "EVENTML_MONITOR_RETRAIN_COOLDOWN_MS": str(3 * 3_600_000),
         "EVENTML_MONITOR_RETRAIN_MAX_PER_DAY": "4",
         "EVENTML_TRAINING_TIMEOUT_S": "600",
+        "EVENTML_TRAINING_MAX_ITER": "60",
+        "EVENTML_TRAINING_CALIBRATION_FOLDS": "2",
+        # Wait 3 simulated hours of confirmed drift (labels of the new regime arrive).
+        "EVENTML_MONITOR_RETRAIN_PERSIST_MS": str(3 * 3_600_000),
+        "EVENTML_MONITOR_RETRAIN_SIGNAL_WINDOW_MS": str(8 * 3_600_000),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -142,6 +147,7 @@ class _Feeder:
                 seed=c.seed,
                 drift_at=c.drift_at,
                 events_per_sim_hour=c.events_per_sim_hour,
+                drift_fraud_rate=0.015,
                 label_delay_hours=(0.1, 0.6),
             )
         )
