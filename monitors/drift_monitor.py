@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,10 +54,18 @@ class DriftMonitor:
         config: Windows, thresholds and detector, shared by every column.
     """
 
-    def __init__(self, baselines: Mapping[str, Baseline], config: DriftConfig) -> None:
+    def __init__(
+        self,
+        baselines: Mapping[str, Baseline],
+        config: DriftConfig,
+        exclude: Collection[str] = (),
+    ) -> None:
         self._baselines = baselines
         self._config = config
-        self._columns: dict[ModelKey, list[ColumnDrift]] = {}
+        # Columns not watched: cyclical inputs (hour of day, counts "today") differ between
+        # any one window and the training mix by design.
+        self._exclude = frozenset(exclude)
+        self._columns: dict[ModelKey, list[ColumnDrift | None]] = {}
         self.skipped_without_baseline = 0
 
     def update(self, predictions: Sequence[Record]) -> DriftResult:
@@ -81,6 +89,7 @@ class DriftMonitor:
             DriftSnapshot(key, c.name, c.last_psi, c.last_ks_pvalue, c.drifting)
             for key, columns in self._columns.items()
             for c in columns
+            if c is not None
         ]
 
     def _validate(self, record: Record) -> ModelKey | None:
@@ -105,11 +114,16 @@ class DriftMonitor:
         columns = self._columns.get(key)
         if columns is None:
             baseline = self._baselines[key.model_version]
-            columns = [ColumnDrift(column, self._config) for column in baseline.columns]
+            columns = [
+                None if column.name in self._exclude else ColumnDrift(column, self._config)
+                for column in baseline.columns
+            ]
             self._columns[key] = columns
         matrix = np.array([[*row["features"], row["score"]] for row in rows], dtype=np.float64)
-        evidence = [e for i, c in enumerate(columns) for e in c.update_many(matrix[:, i])]
-        drifting = sum(column.drifting for column in columns[:-1])
+        evidence = [
+            e for i, c in enumerate(columns) if c is not None for e in c.update_many(matrix[:, i])
+        ]
+        drifting = sum(column.drifting for column in columns[:-1] if column is not None)
         return [self._alert(key, e, rows, drifting) for e in evidence]
 
     @staticmethod

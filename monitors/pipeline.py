@@ -32,6 +32,7 @@ class PipelineConfig:
 
     model_name: str = "fraud"
     drift: DriftConfig = field(default_factory=DriftConfig)
+    drift_exclude: tuple[str, ...] = ()
     slos: tuple[QualitySLO, ...] = (QualitySLO("roc_auc", 0.75),)
     quality_window: int = 5_000
     label_ttl_ms: int = 7 * 24 * 3_600_000
@@ -59,7 +60,7 @@ class MonitorPipeline:
     def __init__(self, config: PipelineConfig) -> None:
         self.config = config
         self.baselines: dict[str, Baseline] = {}
-        self.drift = DriftMonitor(self.baselines, config.drift)
+        self.drift = DriftMonitor(self.baselines, config.drift, config.drift_exclude)
         self.joiner = LabelJoiner(config.label_ttl_ms, config.label_max_entries)
         self.quality = QualityMonitor(config.slos, window=config.quality_window)
         self.dedup = AlertDeduplicator(config.alert_cooloff_ms, config.alerts_per_minute)

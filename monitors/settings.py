@@ -25,6 +25,7 @@ class MonitorSettings(BaseSettings):
     quality_min_labeled: int = 500
     drift_window: int = 500
     drift_min_effect: float = 0.05
+    drift_exclude: tuple[str, ...] = ("hour_of_day", "txn_count_today")
     canary_min_per_arm: int = 2000
     canary_max_per_arm: int = 20000
     canary_look_every: int = 1000
@@ -46,6 +47,7 @@ class MonitorSettings(BaseSettings):
                 step=self.drift_window // 2,
                 min_samples=self.drift_window,
             ),
+            drift_exclude=self.drift_exclude,
             slos=(QualitySLO("roc_auc", self.roc_auc_objective, self.quality_min_labeled),),
             quality_window=self.quality_window,
             retrain=RetrainConfig(

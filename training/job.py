@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from streams.features.backfill import HistoricalFeatures
 from streams.features.catalog import list_views
+from streams.features.definitions import FeatureView
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings
 from training.dataset import DatasetSpec
@@ -59,7 +61,11 @@ def run_job(
         if spec.window_end_ms is not None and spec.lookback_ms is not None
         else None
     )
-    window = read_window(kafka, topics, start, spec.window_end_ms)
+    views = list_views()
+    # Features of the first events in the window need the events before it: read one
+    # longest window more of history (the dataset itself keeps only [start, end)).
+    history_start = None if start is None else start - _longest_window_ms(views)
+    window = read_window(kafka, topics, history_start, spec.window_end_ms)
     cutoff = spec.window_end_ms
     if cutoff is None:
         known = [int(label["label_time"]) for label in window.labels]
@@ -70,7 +76,6 @@ def run_job(
         len(window.labels),
         cutoff,
     )
-    views = list_views()
     source = HistoricalFeatures(views, window.events)
     registry = open_registry(settings, home, publish)
     config = TrainingConfig(
@@ -95,3 +100,8 @@ def run_job(
         actor=spec.actor,
     )
     return train_and_register(config, window.events, window.labels, source, registry, publish)
+
+
+def _longest_window_ms(views: Sequence[FeatureView]) -> int:
+    sizes = [a.window.size_ms for v in views for a in v.aggregations if a.window is not None]
+    return max(sizes, default=0)

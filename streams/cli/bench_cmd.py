@@ -111,3 +111,8 @@ register(
     "training.benchmark:training_cli_benchmark",
     "Reproducibility (two runs, one sha256), ROC AUC, ONNX parity, training time.",
 )
+register(
+    "inference",
+    "inference.benchmark:inference_benchmark",
+    "Consumer throughput vs a naive loop and the passthrough ceiling; latency at 5k/s.",
+)

@@ -50,9 +50,9 @@ class DemoConfig:
     drift: bool = True
     out: Path = Path("reports/demo")
     keep_running: bool = False
-    bootstrap_events: int = 20_000
+    bootstrap_events: int = 26_000
     events_per_sim_hour: float = 500.0
-    bootstrap_train_hours: float = 16.0
+    bootstrap_train_hours: float = 24.0
     canary_share: float = 0.3
     max_extra_events: int = 40_000
     timeout_s: float = 900.0
@@ -93,7 +93,7 @@ def _service_env(
         "EVENTML_AGGREGATOR_ENGINE": c.engine,
         "EVENTML_AGGREGATOR_APP_ID": f"agg-{run.prefix.strip('.')}",
         "EVENTML_AGGREGATOR_REDIS_PREFIX": f"feat-{run.prefix.strip('.')}",
-        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "1",
+        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "0.25",
         "EVENTML_INFERENCE_GROUP_ID": f"inference-{run.prefix}",
         "EVENTML_INFERENCE_CANARY_SHARE": str(c.canary_share),
         "EVENTML_MONITOR_GROUP_ID": f"monitor-{run.prefix}",
@@ -166,7 +166,8 @@ class _Feeder:
                     self._run.observed.labels[record["event_id"]] = bool(record["is_fraud"])
                 continue
             with self._run.lock:
-                self._run.observed.produced[record["event_id"]] = (self.count, time.time())
+                produced = self._run.observed.produced
+                produced[record["event_id"]] = (len(produced), time.time())
                 self._run.observed.event_times.append(int(record["event_time"]))
             self._events.send(record)
             if self.count % 5000 == 2500:
@@ -223,7 +224,8 @@ def run_demo(
         observer.stop()
     run.observed.dead_lettered = _count_dead_letters(kafka, topics)
     seconds = time.monotonic() - run.started
-    summary = summarize(run.observed, config.drift_at, seconds, freshness)
+    onset = None if config.drift_at is None else config.drift_at - config.bootstrap_events
+    summary = summarize(run.observed, onset, seconds, freshness)
     from streams.demo.report import write_report
 
     names = _feature_names(home, env)

@@ -40,6 +40,12 @@ def _index_at(event_times: Sequence[int], time_ms: int) -> int:
     return int(np.searchsorted(np.asarray(event_times), time_ms, side="left"))
 
 
+def _index_at_wall(observed: Observed, wall_ms: int) -> int:
+    """Index of the first event produced at or after ``wall_ms``."""
+    produced = sorted(observed.produced.values())
+    return int(np.searchsorted(np.array([t for _, t in produced]) * 1000, wall_ms, "left"))
+
+
 def served(observed: Observed) -> dict[str, dict[str, Any]]:
     """The served prediction of each event (first one wins; replays are duplicates)."""
     first: dict[str, dict[str, Any]] = {}
@@ -74,7 +80,8 @@ def summarize(
     onset = drift_onset if drift_onset is not None else len(observed.event_times)
     false_alarms = sum(1 for i in alert_at if i < onset)
     detected = next((i for i in alert_at if i >= onset), None) if drift_onset is not None else None
-    promoted_at = _index_at(observed.event_times, promotions[0]["time"]) if promotions else None
+    # Registry changes carry wall-clock times: place them by when events were produced.
+    promoted_at = _index_at_wall(observed, promotions[0]["time"]) if promotions else None
     return {
         "events": len(observed.produced),
         "predictions": len(scored),

@@ -104,3 +104,15 @@ def test_invalid_predictions_are_rejected_not_raised() -> None:
     assert len(out.rejected) == 1
     labels = pipeline.on_labels([{"event_id": "y"}])
     assert len(labels.rejected) == 1
+
+
+def test_excluded_columns_are_not_watched() -> None:
+    rng = np.random.default_rng(3)
+    pipeline = MonitorPipeline(PipelineConfig(drift_exclude=("count_1h",)))
+    pipeline.add_baseline("1", _baseline(rng))
+    drifted, _ = _predictions(rng, 3000, 0, "1", "CHAMPION", shift=1.0)
+    alerts = [
+        a for i in range(0, 3000, 250) for a in pipeline.on_predictions(drifted[i : i + 250]).alerts
+    ]
+    assert {a.feature for a in alerts if a.type is AlertType.FEATURE_DRIFT} == {"amount"}
+    assert {s.column for s in pipeline.drift.snapshot()} == {"amount", "__score__"}
