@@ -54,7 +54,7 @@ class DemoConfig:
     events_per_sim_hour: float = 500.0
     bootstrap_train_hours: float = 24.0
     canary_share: float = 0.3
-    max_extra_events: int = 40_000
+    max_extra_events: int = 60_000
     timeout_s: float = 900.0
 
     @property
@@ -93,13 +93,18 @@ def _service_env(
         "EVENTML_AGGREGATOR_ENGINE": c.engine,
         "EVENTML_AGGREGATOR_APP_ID": f"agg-{run.prefix.strip('.')}",
         "EVENTML_AGGREGATOR_REDIS_PREFIX": f"feat-{run.prefix.strip('.')}",
-        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "0.25",
+        # Fresh features matter more than crash recovery here: a second of lag is most of a
+        # simulated hour. (Recovery snapshots every epoch; see AggregatorSettings.recovery.)
+        "EVENTML_AGGREGATOR_RECOVERY": "false",
+        "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": "0.2",
+        # Training must not take both cores from the services that are serving.
+        "OMP_NUM_THREADS": "1",
         "EVENTML_INFERENCE_GROUP_ID": f"inference-{run.prefix}",
         "EVENTML_INFERENCE_CANARY_SHARE": str(c.canary_share),
         "EVENTML_MONITOR_GROUP_ID": f"monitor-{run.prefix}",
         "EVENTML_MONITOR_CANARY_MIN_PER_ARM": "1500",
         "EVENTML_MONITOR_CANARY_LOOK_EVERY": "500",
-        "EVENTML_MONITOR_CANARY_MAX_PER_ARM": "8000",
+        "EVENTML_MONITOR_CANARY_MAX_PER_ARM": "5000",
         "EVENTML_MONITOR_RETRAIN_COOLDOWN_MS": str(3 * 3_600_000),
         "EVENTML_MONITOR_RETRAIN_MAX_PER_DAY": "4",
         "EVENTML_TRAINING_TIMEOUT_S": "600",

@@ -70,11 +70,15 @@ def run_bytewax(
         make_writer=make_writer,
         make_publisher=make_publisher,
     )
-    recovery = ensure_recovery_dir(settings.recovery_dir) if settings.recovery_dir else None
+    recovery = (
+        ensure_recovery_dir(settings.recovery_dir)
+        if settings.recovery and settings.recovery_dir
+        else None
+    )
     log.info(
         "bytewax aggregator: %d worker(s), recovery %s",
         settings.workers,
-        settings.recovery_dir or "off",
+        settings.recovery_dir if recovery else "off",
     )
     cli_main(  # type: ignore[no-untyped-call]
         flow,

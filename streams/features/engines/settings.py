@@ -22,6 +22,9 @@ class AggregatorSettings(BaseSettings):
     # Entity-key buckets per view: the unit of keyed state (and of parallelism) in Bytewax.
     key_buckets: int = 16
     recovery_dir: Path | None = None
+    # Bytewax snapshots every touched key bucket at each epoch end: exact recovery after
+    # kill -9, at the price of freshness (the epoch interval) and CPU (state size per epoch).
+    recovery: bool = True
     snapshot_interval_s: float = 5.0
     redis_prefix: str = "feat"
     metrics_host: str = "127.0.0.1"
