@@ -10,6 +10,7 @@ from streams.cli import (
     bench_cmd,
     demo_cmd,
     dlq_cmd,
+    features_cmd,
     infra_cmd,
     io_cmd,
     run_cmd,
@@ -33,6 +34,7 @@ app.command()(io_cmd.tail)
 app.command()(demo_cmd.demo)
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(run_cmd.app, name="run")
+app.add_typer(features_cmd.app, name="features")
 
 
 def _register_stage_commands() -> None:
