@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 import redis
 
-from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.features.backfill import QueryPoint, features_at, features_for_events
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
 from streams.features.online_store import RedisOnlineStore
+from streams.features.parity import produce_stream
 from streams.kafka.topics import TopicCatalogue
-from streams.producer import RecordProducer
 from streams.settings import KafkaSettings
 
 pytestmark = [
@@ -38,17 +37,6 @@ logging.basicConfig(level=logging.WARNING)
 run_faust(KafkaSettings(), TopicCatalogue(prefix=sys.argv[1], partitions=int(sys.argv[2])),
           AggregatorSettings(), sys.argv[3])
 """
-
-
-def produce_stream(
-    kafka: KafkaSettings, topics: TopicCatalogue, n: int, seed: int, start: int = 0
-) -> list[dict[str, Any]]:
-    """Produce events ``start..n`` of a seeded world (keyed by card); return all ``n``."""
-    events = [e for e, _ in SyntheticWorld(WorldConfig(seed=seed, cards=300)).events(n)]
-    producer = RecordProducer(kafka, topics.events, "transaction", "card_id")
-    producer.send_many(events[start:])
-    producer.flush()
-    return events
 
 
 def start_worker(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from streams.features.parity import produce_stream
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings
 from tests.integration.features.test_faust_parity import (
     applied_counts,
     assert_exact,
-    produce_stream,
     start_worker,
     stop_worker,
 )
