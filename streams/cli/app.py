@@ -15,6 +15,7 @@ from streams.cli import (
     io_cmd,
     run_cmd,
     schemas_cmd,
+    status_cmd,
     topics_cmd,
 )
 from streams.cli.context import CliContext
@@ -32,6 +33,7 @@ app.add_typer(dlq_cmd.app, name="dlq")
 app.command()(io_cmd.produce)
 app.command()(io_cmd.tail)
 app.command()(demo_cmd.demo)
+app.command()(status_cmd.status)
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(run_cmd.app, name="run")
 app.add_typer(features_cmd.app, name="features")
