@@ -44,7 +44,10 @@ def _register_stage_commands() -> None:
     from training.cli import app as models_app
     from training.train_cmd import train
 
+    from monitors.experiments_cmd import app as experiments_app
+
     app.add_typer(models_app, name="models")
+    app.add_typer(experiments_app, name="experiments")
     app.command()(train)
 
 
