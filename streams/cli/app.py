@@ -41,10 +41,9 @@ app.add_typer(features_cmd.app, name="features")
 
 def _register_stage_commands() -> None:
     """Stage packages add their commands here (imported lazily: they pull in heavy deps)."""
+    from monitors.experiments_cmd import app as experiments_app
     from training.cli import app as models_app
     from training.train_cmd import train
-
-    from monitors.experiments_cmd import app as experiments_app
 
     app.add_typer(models_app, name="models")
     app.add_typer(experiments_app, name="experiments")
