@@ -82,8 +82,7 @@ def _run_engine(
                 break
             time.sleep(0.05)
     finally:
-        process.terminate()
-        process.wait(20)
+        _stop(process)
     if first is None or done is None:
         return {"events_per_s": float("nan"), "parity": float("nan")}
     rate = (n - first[1]) / max(done - first[0], 1e-9)
@@ -116,11 +115,20 @@ def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
         time.sleep(2)
         samples = scrape(url)
     finally:
-        process.terminate()
-        process.wait(20)
+        _stop(process)
     labels = {"engine": "bytewax", "view": "card"}
     p99 = histogram_quantile(samples, "eventml_features_freshness_seconds", labels, 0.99)
     return {"freshness_p99_ms": p99 * 1000}
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL: a Faust worker's graceful stop can hang."""
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 def _now_ms() -> int:
