@@ -62,7 +62,7 @@ class PredictionSink:
             )
             for prediction in outgoing:
                 topic, codec = self._served if prediction.served else self._shadow
-                self._produce(topic, codec.encode(prediction.record), prediction.key)
+                self._produce(topic, codec.encode(prediction.record, trusted=True), prediction.key)
                 metrics.predictions.labels(prediction.record["variant"]).inc()
             metrics.features_missing.inc(int(batch.table.missing.sum()))
         for letter in batch.dead:

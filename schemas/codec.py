@@ -78,24 +78,35 @@ class AvroCodec:
             f["name"]: f["default"] for f in self.reader.raw["fields"] if "default" in f
         }
         self._field_names = frozenset(f["name"] for f in self.reader.raw["fields"])
+        self._double_fields = tuple(
+            f["name"] for f in self.reader.raw["fields"] if f["type"] == "double"
+        )
 
-    def encode(self, value: Mapping[str, Any]) -> bytes:
+    def encode(self, value: Mapping[str, Any], *, trusted: bool = False) -> bytes:
         """Validate ``value`` and write it in the configured format.
+
+        Args:
+            value: The record.
+            trusted: Built by eventml's own code (predictions...): skip the separate type
+                validation pass and let the writer's own checks stand (which coerce, e.g.,
+                numeric strings). Records from outside are never trusted.
 
         Raises:
             SchemaViolationError: A field is missing or of the wrong type.
             InvalidValueError: A value is outside its domain.
         """
-        record = self._complete(value)
-        if self._validator is not None:
-            self._validator(record)
-        if self._confluent is not None:
-            return self._confluent.encode(record)
+        # The writer checks types as it writes (half the cost of a separate validation pass,
+        # which only the JSON path needs); domain checks run on the type-checked record.
+        record = self._complete(value, validate_types=not trusted)
         buffer = io.BytesIO()
         try:
             schemaless_writer(buffer, self.writer.parsed, record)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise SchemaViolationError(f"{self.record}: {exc}") from exc
+        if self._validator is not None:
+            self._validator(record)
+        if self._confluent is not None:
+            return self._confluent.encode(record)
         return single_object.frame(self.writer.fingerprint, buffer.getvalue())
 
     def decode(self, data: bytes) -> Record:
@@ -148,16 +159,17 @@ class AvroCodec:
             raise SchemaViolationError(f"{self.record}: JSON must be an object")
         return self._complete(value)
 
-    def _complete(self, value: Mapping[str, Any]) -> Record:
+    def _complete(self, value: Mapping[str, Any], validate_types: bool = True) -> Record:
         """Fill defaults, reject unknown fields, coerce JSON ints to doubles, then validate."""
         unknown = set(value) - self._field_names
         if unknown:
             raise SchemaViolationError(f"{self.record}: unknown fields {sorted(unknown)}")
         record: Record = {**self._defaults, **value}
-        for f in self.reader.raw["fields"]:
-            name = f["name"]
-            if f["type"] == "double" and type(record.get(name)) is int:
+        for name in self._double_fields:
+            if type(record.get(name)) is int:
                 record[name] = float(record[name])
+        if not validate_types:
+            return record
         try:
             validate(record, self.reader.parsed, raise_errors=True)
         except _FastavroValidationError as exc:
