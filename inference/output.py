@@ -1,9 +1,11 @@
-"""Delivering a scored batch: predictions and dead letters produced, then acknowledged."""
+"""Delivering a scored batch: predictions and dead letters queued, acknowledgements counted."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Producer, TopicPartition
 
@@ -17,6 +19,22 @@ from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
 from streams.settings import KafkaSettings
+
+
+@dataclass
+class PendingBatch:
+    """A batch whose records are queued; ``remaining`` counts unacknowledged ones."""
+
+    batch: PreparedBatch
+    sent_at: float
+    remaining: int = 0
+    error: str | None = None
+
+    def acknowledged(self, error: Any, message: Any) -> None:
+        """Delivery-report callback of each record of the batch."""
+        if error is not None:
+            self.error = str(error)
+        self.remaining -= 1
 
 
 class PredictionSink:
@@ -44,16 +62,10 @@ class PredictionSink:
         self.dead_letters = DeadLetterPublisher(producer)
         self._metrics = metrics
 
-    def deliver(
-        self, batch: PreparedBatch, scored: Sequence[VariantScores], timeout_s: float
-    ) -> None:
-        """Produce everything for ``batch`` and return once the broker acknowledged it.
-
-        Raises:
-            InfrastructureError: Not acknowledged within ``timeout_s``; offsets must not be
-                committed (the batch is replayed after a restart).
-        """
-        started = time.perf_counter()
+    def send(self, batch: PreparedBatch, scored: Sequence[VariantScores]) -> PendingBatch:
+        """Queue everything for ``batch`` without waiting; the broker's acknowledgements
+        arrive through :meth:`poll` and are counted on the returned :class:`PendingBatch`."""
+        pending = PendingBatch(batch, time.perf_counter())
         now_ms = int(time.time() * 1000)
         metrics = self._metrics
         if batch.table is not None:
@@ -62,18 +74,44 @@ class PredictionSink:
             )
             for prediction in outgoing:
                 topic, codec = self._served if prediction.served else self._shadow
-                self._produce(topic, codec.encode(prediction.record, trusted=True), prediction.key)
+                pending.remaining += 1
+                self._produce(
+                    topic,
+                    codec.encode(prediction.record, trusted=True),
+                    prediction.key,
+                    pending.acknowledged,
+                )
                 metrics.predictions.labels(prediction.record["variant"]).inc()
             metrics.features_missing.inc(int(batch.table.missing.sum()))
         for letter in batch.dead:
-            self.dead_letters.publish(letter)
+            pending.remaining += 1
+            self.dead_letters.publish(letter, pending.acknowledged)
             metrics.errors.labels(letter.reason).inc()
+        return pending
+
+    def poll(self, timeout_s: float = 0.0) -> None:
+        """Serve delivery reports (acknowledgements)."""
+        self._producer.poll(timeout_s)
+
+    def flush(self, timeout_s: float) -> None:
+        """Wait for every queued record's acknowledgement.
+
+        Raises:
+            InfrastructureError: Some were not acknowledged in time.
+        """
         left = self._producer.flush(timeout_s)
         if left:
-            metrics.errors.labels("produce_timeout").inc()
+            self._metrics.errors.labels("produce_timeout").inc()
             raise InfrastructureError(f"{left} records not acknowledged within {timeout_s} s")
+
+    def complete(self, pending: PendingBatch) -> None:
+        """Account for a fully acknowledged batch (raises if any record failed)."""
+        if pending.error is not None:
+            self._metrics.errors.labels("produce_failed").inc()
+            raise InfrastructureError(f"a prediction was not delivered: {pending.error}")
         done_s = time.time()
-        metrics.stage_seconds.labels("produce").observe(time.perf_counter() - started)
+        metrics, batch = self._metrics, pending.batch
+        metrics.stage_seconds.labels("produce").observe(time.perf_counter() - pending.sent_at)
         metrics.batch_size.observe(len(batch.messages))
         metrics.events.inc(len(batch.events))
         samples = metrics.samples
@@ -90,10 +128,12 @@ class PredictionSink:
         """What to commit once :meth:`deliver` returned."""
         return next_offsets(list(batch.messages))
 
-    def _produce(self, topic: str, value: bytes, key: bytes) -> None:
+    def _produce(
+        self, topic: str, value: bytes, key: bytes, on_delivery: Callable[[Any, Any], None]
+    ) -> None:
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key)
+                self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
                 return
             except BufferError:
                 self._producer.poll(0.05)

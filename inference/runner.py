@@ -1,9 +1,10 @@
 """``eventml run inference``: poll, batch, build features, score, produce, commit.
 
-Commit strategy: flush-then-commit. Predictions and dead letters of a batch are produced by
-an idempotent producer, the producer is flushed (every record acknowledged by the broker),
-and only then are the batch's offsets committed. A crash between flush and commit replays at
-most that batch: at-least-once, duplicates bounded by one batch per partition, consumers
+Commit strategy: acknowledge-then-commit. Predictions and dead letters of a batch are produced
+by an idempotent producer without waiting; delivery reports count each batch's
+acknowledgements, and only when every record of a batch is acknowledged are its offsets
+committed, in batch order (asynchronously; synchronously when draining). A crash between
+acknowledgement and commit replays at most the batches in that gap: at-least-once, consumers
 dedupe on ``(event_id, variant)``. A transactional producer was not used: on the embedded
 broker read_committed does not filter aborted records, so it would not remove duplicates
 there, and it adds four round trips per batch.
@@ -28,7 +29,7 @@ from inference.metrics import InferenceMetrics
 from inference.model_events import ModelEventWatcher
 from inference.model_loader import ModelSwapper, RouterLoader
 from inference.model_provider import ModelProvider
-from inference.output import PredictionSink
+from inference.output import PendingBatch, PredictionSink
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import InFlight, PreparedBatch, drop_non_finite, score_batch, usable
@@ -89,6 +90,8 @@ class InferenceRunner:
         self.scored_events = 0  # events whose predictions the broker acknowledged
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
         self.commit_failures = 0  # delivered batches whose offsets could not be committed
+        self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not yet known committed
+        self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
 
     def run(self, should_stop: Callable[[], bool]) -> int:
         """Serve until ``should_stop()``; drain in-flight batches; return events scored.
@@ -148,12 +151,14 @@ class InferenceRunner:
                 if generation == self._generation:
                     self._submit(batch)
             self._finish_done()
+            self._settle()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
                 self._metrics.report_lag(self._require_consumer())
 
     def _poll(self) -> None:
-        full = len(self._inflight) >= self._settings.queue_depth
+        depth = self._settings.queue_depth
+        full = len(self._inflight) >= depth or len(self._acking) >= 2 * depth
         self._set_paused(full)
         room = max(1, self._settings.max_batch_size - len(self._batcher))
         self._consume(room, 0.005 if full else min(0.1, self._batcher.wait_s()))
@@ -229,13 +234,34 @@ class InferenceRunner:
             self._metrics.errors.labels("scoring").inc()
             log.exception("scoring failed; stopping without committing the batch")
             raise
-        self._sink.deliver(item.batch, scored, self._settings.flush_timeout_s)
-        self.scored_events += len(item.batch.events)
-        self.dead_lettered += len(item.batch.dead)
-        try:
-            self._require_consumer().commit(
-                offsets=self._sink.offsets(item.batch), asynchronous=False
+        self._acking.append(self._sink.send(item.batch, scored))
+
+    def _settle(self) -> None:
+        """Commit, in order, every batch whose records the broker has all acknowledged."""
+        self._sink.poll(0)
+        while self._acking and self._acking[0].remaining == 0:
+            pending = self._acking.popleft()
+            self._sink.complete(pending)
+            self._commit(pending.batch)
+        if self._acking and (
+            time.perf_counter() - self._acking[0].sent_at > self._settings.flush_timeout_s
+        ):
+            self._metrics.errors.labels("produce_timeout").inc()
+            raise InfrastructureError(
+                f"predictions not acknowledged within {self._settings.flush_timeout_s} s"
             )
+
+    def _commit(self, batch: PreparedBatch) -> None:
+        self.scored_events += len(batch.events)
+        self.dead_lettered += len(batch.dead)
+        offsets = self._sink.offsets(batch)
+        for tp in offsets:
+            self._delivered[(tp.topic, tp.partition)] = tp.offset
+        try:
+            # Asynchronous: the poll loop waits for neither the acknowledgement nor the commit.
+            # The predictions are acknowledged, so a lost commit only replays the batch;
+            # drains (shutdown, revocation) commit synchronously.
+            self._require_consumer().commit(offsets=offsets, asynchronous=True)
         except KafkaException as exc:
             # Predictions are acknowledged; an uncommitted batch is only replayed (a
             # duplicate), which at-least-once delivery allows.
@@ -255,6 +281,22 @@ class InferenceRunner:
             item = self._inflight.popleft()
             item.scores.result()
             self._finish(item)
+        self._sink.flush(self._settings.flush_timeout_s)
+        self._settle()
+        self._commit_delivered()
+
+    def _commit_delivered(self) -> None:
+        """Synchronously commit everything delivered (before giving partitions up)."""
+        if not self._delivered:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._delivered.items()]
+        try:
+            self._require_consumer().commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            self._metrics.errors.labels("commit").inc()
+            self.commit_failures += 1
+            log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
+        self._delivered.clear()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Finished work is committed while we still own the partitions; polled but unscored

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,12 +108,15 @@ class DeadLetterPublisher:
     def __init__(self, producer: Producer) -> None:
         self._producer = producer
 
-    def publish(self, letter: DeadLetter) -> None:
-        """Queue one dead letter for delivery and count it."""
+    def publish(
+        self, letter: DeadLetter, on_delivery: Callable[[Any, Any], None] | None = None
+    ) -> None:
+        """Queue one dead letter for delivery (``on_delivery`` hears the broker's answer)."""
         self._producer.produce(
             TopicCatalogue.dead_letter_of(letter.source_topic),
             value=letter.value,
             key=letter.key,
             headers=letter.wire_headers(),
+            on_delivery=on_delivery,
         )
         DEAD_LETTERS.labels(letter.source_topic, letter.reason, letter.stage).inc()
