@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from monitors.baseline import Baseline
 from streams.bench_support import histogram_quantile, scrape
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.demo.observer import TopicObserver, wait_until
@@ -236,8 +237,7 @@ def run_demo(
     summary = summarize(run.observed, onset, seconds, freshness)
     from streams.demo.report import write_report
 
-    names = _feature_names(home, env)
-    write_report(config.out, run.observed, summary, names)
+    write_report(config.out, run.observed, summary, _first_baseline(home))
     return summary, loop_closed(summary, config.drift), home
 
 
@@ -359,8 +359,8 @@ def _count_dead_letters(kafka: KafkaSettings, topics: TopicCatalogue) -> int:
     return len(sources)
 
 
-def _feature_names(home: Path, env: dict[str, str]) -> list[str]:
-    from training.model_events import ALIASES
+def _first_baseline(home: Path) -> Baseline | None:
+    """The drift baseline of the bootstrap model (version 1), for the report."""
     from training.registry_access import open_registry
     from training.settings import TrainingSettings
 
@@ -368,8 +368,10 @@ def _feature_names(home: Path, env: dict[str, str]) -> list[str]:
         return None
 
     registry = open_registry(TrainingSettings(), home, nowhere)
-    version = registry.holder(ALIASES[0])
-    return list(registry.ref(version).feature_names) if version else []
+    try:
+        return Baseline.from_json(registry.baseline_json("1"))
+    except EventmlError:
+        return None
 
 
 class _Ticker:

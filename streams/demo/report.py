@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
 
+from monitors.baseline import Baseline
+from monitors.drift_statistics import ReferenceColumn
 from monitors.quality_metrics import roc_auc
 from streams.demo.summary import Observed, served
 
@@ -112,47 +114,47 @@ def plot_latency(observed: Observed, path: Path) -> None:
 
 def plot_drift(
     observed: Observed,
-    feature_names: Sequence[str],
+    baseline: Baseline | None,
     summary: Mapping[str, Any],
     path: Path,
     shown: int = 8,
 ) -> None:
-    """PSI per feature of each window against the first window (the pre-drift reference)."""
-    rows = [(i, p) for i, p in _by_index(observed) if p.get("features")]
+    """PSI of each window of the first model's inputs against its training baseline (the
+    statistic the monitor uses), for the features that moved most."""
+    rows = [
+        (i, p) for i, p in _by_index(observed) if p.get("features") and p["model_version"] == "1"
+    ]
     fig, ax = plt.subplots(figsize=(9, 4))
-    if len(rows) > 2 * WINDOW:
+    if baseline is not None and len(rows) > WINDOW:
         matrix = np.array([p["features"] for _, p in rows], dtype=np.float64)
         idx = np.array([i for i, _ in rows])
-        reference = matrix[:WINDOW]
-        columns = range(min(shown, matrix.shape[1]))
-        for j in columns:
-            edges = np.unique(np.quantile(reference[:, j], np.linspace(0, 1, 11)[1:-1]))
-            ref = _proportions(reference[:, j], edges)
-            xs, ys = [], []
-            for lo in range(WINDOW, int(idx.max()), WINDOW):
-                chunk = matrix[(idx >= lo) & (idx < lo + WINDOW), j]
-                if chunk.size:
-                    cur = _proportions(chunk, edges)
-                    xs.append(lo + WINDOW / 2)
-                    ys.append(float(np.sum((cur - ref) * np.log(cur / ref))))
-            name = feature_names[j] if j < len(feature_names) else f"f{j}"
-            ax.plot(xs, ys, label=name)
+        curves: dict[str, list[tuple[float, float]]] = {}
+        for j, column in enumerate(baseline.features):
+            reference = ReferenceColumn(column)
+            points = []
+            for lo in range(0, int(idx.max()) + 1, WINDOW):
+                window = matrix[(idx >= lo) & (idx < lo + WINDOW), j]
+                if window.size >= 100:
+                    points.append((lo + WINDOW / 2, reference.psi(window)))
+            curves[column.name] = points
+        top = sorted(curves, key=lambda n: -max((v for _, v in curves[n]), default=0.0))
+        for name in top[:shown]:
+            ax.plot([x for x, _ in curves[name]], [v for _, v in curves[name]], label=name)
     ax.axhline(0.2, color="grey", linestyle=":", label="PSI 0.2")
     _markers(ax, summary)
-    ax.set(xlabel="event", ylabel="PSI vs first window", title="Per-feature drift (PSI)")
+    ax.set(
+        xlabel="event",
+        ylabel="PSI vs training baseline",
+        title="Per-feature drift of model v1's inputs (PSI)",
+    )
     ax.legend(loc="upper left", fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _proportions(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=edges.size + 1)
-    return np.maximum(counts / max(values.size, 1), 1e-4)
-
-
 def write_report(
-    out: Path, observed: Observed, summary: Mapping[str, Any], feature_names: Sequence[str]
+    out: Path, observed: Observed, summary: Mapping[str, Any], baseline: Baseline | None
 ) -> list[Path]:
     """Write summary.json, the plots and index.html; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -161,7 +163,7 @@ def write_report(
         "scores.png": lambda p: plot_scores(observed, summary, p),
         "auc.png": lambda p: plot_auc(observed, summary, p),
         "latency.png": lambda p: plot_latency(observed, p),
-        "drift.png": lambda p: plot_drift(observed, feature_names, summary, p),
+        "drift.png": lambda p: plot_drift(observed, baseline, summary, p),
     }
     for name, draw in plots.items():
         draw(out / name)
