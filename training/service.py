@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Counter, Histogram
+
 from streams.kafka.clients import make_consumer, make_producer
 from streams.kafka.consume_loop import ConsumeLoop, Decoded
 from streams.kafka.dead_letter import DeadLetter
@@ -28,6 +30,17 @@ from training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
 STAGE = "trainer"
+
+JOBS = Counter("eventml_trainer_jobs_total", "Training jobs by outcome.", ["outcome"])
+JOB_SECONDS = Histogram(
+    "eventml_trainer_job_seconds",
+    "Wall time of one training job.",
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1200),
+)
+SKIPPED = Counter(
+    "eventml_trainer_requests_superseded_total",
+    "Retrain requests covered by a job that finished after they were made.",
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ class TrainerService:
                     request["request_id"],
                 )
                 self.skipped.append(request["request_id"])
+                SKIPPED.inc()
                 continue
             self.results.append(self._train(request))
             self._last_finished_ms = int(time.time() * 1000)
@@ -109,6 +123,9 @@ class TrainerService:
         argv = job_command(request, self.lookback_hours)
         code = self._runner(argv, self.settings.timeout_s)
         result = JobResult(request["request_id"], code, time.monotonic() - started, code is None)
+        outcome = {0: "registered", 2: "gate_failed", None: "timeout"}.get(code, "failed")
+        JOBS.labels(outcome).inc()
+        JOB_SECONDS.observe(result.seconds)
         if code not in (0, 2):  # 2: trained, but a gate failed (already published)
             why = "timed out" if code is None else f"exited {code}"
             failed = ModelEvent(

@@ -24,6 +24,8 @@ class TrainingSettings(BaseSettings):
     max_iter: int = 100
     calibration_folds: int = 3
     timeout_s: float = 900.0
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9102
 
     def store_dir(self, home: Path) -> Path:
         """The embedded store's directory."""

@@ -78,20 +78,19 @@ def trainer(
     ),
 ) -> None:
     """Serve retrain requests: one gated training job at a time, under a timeout."""
+    from streams.metrics_server import serve_metrics
     from training.registry_access import kafka_publisher
     from training.service import TrainerService
     from training.settings import TrainingSettings
 
     context = get_context(ctx)
+    settings = TrainingSettings()
     try:
         publish = kafka_publisher(context.kafka, context.topics.model_events)
         service = TrainerService(
-            context.kafka,
-            context.topics,
-            TrainingSettings(),
-            publish,
-            lookback_hours=lookback_hours,
+            context.kafka, context.topics, settings, publish, lookback_hours=lookback_hours
         )
+        serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print("trainer running; Ctrl-C stops it")
         service.run(stop_flag().is_set)
     except EventmlError as exc:

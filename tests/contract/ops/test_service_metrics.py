@@ -32,3 +32,20 @@ def test_service_metrics_pass_promtool(require_tool: Callable[[str], str]) -> No
         )
         problems = (result.stdout + result.stderr).decode()
         assert result.returncode == 0, f"{name}: {problems}"
+
+
+def test_trainer_metrics_pass_promtool(require_tool: Callable[[str], str]) -> None:
+    from prometheus_client import REGISTRY
+
+    import training.service  # noqa: F401  (registers the trainer's metrics on REGISTRY)
+
+    text = generate_latest(REGISTRY)
+    assert b"eventml_trainer_jobs_total" in text
+    result = subprocess.run(
+        [require_tool("promtool"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
