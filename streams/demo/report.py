@@ -17,6 +17,7 @@ import numpy as np
 from monitors.baseline import Baseline
 from monitors.drift_statistics import ReferenceColumn
 from monitors.quality_metrics import roc_auc
+from monitors.settings import MonitorSettings
 from streams.demo.summary import Observed, served
 
 WINDOW = 2000
@@ -120,7 +121,9 @@ def plot_drift(
     shown: int = 8,
 ) -> None:
     """PSI of each window of the first model's inputs against its training baseline (the
-    statistic the monitor uses), for the features that moved most."""
+    statistic the monitor uses), for the features that moved most; cyclical inputs the monitor
+    does not watch are left out too."""
+    excluded = set(MonitorSettings().drift_exclude)
     rows = [
         (i, p) for i, p in _by_index(observed) if p.get("features") and p["model_version"] == "1"
     ]
@@ -130,6 +133,8 @@ def plot_drift(
         idx = np.array([i for i, _ in rows])
         curves: dict[str, list[tuple[float, float]]] = {}
         for j, column in enumerate(baseline.features):
+            if column.name in excluded:
+                continue
             reference = ReferenceColumn(column)
             points = []
             for lo in range(0, int(idx.max()) + 1, WINDOW):
