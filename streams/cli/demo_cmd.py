@@ -61,7 +61,7 @@ def demo(
     console.print(table)
     console.print(
         f"report: {out / 'index.html'} (summary.json and plots beside it); "
-        f"service logs: {home / 'logs'}"
+        f"service logs: {home / 'logs'}; this run's settings: source {home / 'env.sh'}"
     )
     if problems:
         raise fail("the loop did not close: " + "; ".join(problems))

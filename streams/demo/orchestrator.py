@@ -215,6 +215,24 @@ def run_demo(
     topics = TopicCatalogue(run.prefix, kafka.topic_partitions)
     create_topics(make_admin(kafka), topics.specs())
     env = _service_env(kafka, redis, home, run)
+    # What `eventml status` (or any command) needs to look at this run: source it.
+    (home / "env.sh").write_text(
+        "".join(
+            f"export {key}={value}\n"
+            for key, value in env.items()
+            if key.startswith(
+                (
+                    "KAFKA_",
+                    "REDIS_",
+                    "EVENTML_HOME",
+                    "EVENTML_KAFKA_",
+                    "EVENTML_INFERENCE_GROUP",
+                    "EVENTML_MONITOR_GROUP",
+                    "EVENTML_AGGREGATOR_REDIS",
+                )
+            )
+        )
+    )
     services = ServiceGroup(env, home / "logs")
     observer = TopicObserver(kafka, topics, run.observed, run.lock)
     feeder = _Feeder(kafka, topics, run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -12,6 +13,20 @@ from pathlib import Path
 from streams.infra.process import free_port, stop_pid
 
 SERVICES = ("aggregator", "inference", "monitor", "trainer")
+# The services' default metrics ports, so `eventml status` finds a demo left running.
+DEFAULT_PORTS = {"aggregator": 9101, "trainer": 9102, "monitor": 9103, "inference": 9104}
+
+
+def _port_for(name: str) -> int:
+    port = DEFAULT_PORTS.get(_service(name))
+    if port is not None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return free_port()
+        return port
+    return free_port()
 
 
 @dataclass
@@ -25,7 +40,7 @@ class ServiceGroup:
 
     def start(self, name: str, *args: str) -> None:
         """Start one service with a metrics port of its own."""
-        port = free_port()
+        port = _port_for(name)
         env = {**os.environ, **self.env, f"EVENTML_{_env_name(name)}_METRICS_PORT": str(port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{name}.log").open("ab") as log:
