@@ -20,10 +20,12 @@ def _collect(context: CliContext) -> dict[str, Any]:
     from streams.producer import codec_for
     from streams.reader import TopicReader
     from streams.status import group_lag, service_alive, topic_size
+    from training.settings import TrainingSettings
 
     kafka, topics = context.kafka, context.topics
     inference, monitor = InferenceSettings(), MonitorSettings()
     aggregator = AggregatorSettings()
+    trainer = TrainingSettings()
     groups = [
         (inference.group_id, topics.events),
         (monitor.group_id, topics.predictions),
@@ -38,6 +40,7 @@ def _collect(context: CliContext) -> dict[str, Any]:
         "aggregator": service_alive(aggregator.metrics_host, aggregator.metrics_port),
         "inference": service_alive(inference.metrics_host, inference.metrics_port),
         "monitor": service_alive(monitor.metrics_host, monitor.metrics_port),
+        "trainer": service_alive(trainer.metrics_host, trainer.metrics_port),
     }
     dead_letters = {
         spec.name: topic_size(kafka, spec.name)
