@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitors.canary_evaluator import CanaryConfig
+from monitors.change_detector import DetectorSpec
 from monitors.column_drift import DriftConfig
 from monitors.pipeline import PipelineConfig
 from monitors.quality_monitor import QualitySLO
@@ -27,6 +28,12 @@ class MonitorSettings(BaseSettings):
     # A check every 200 values: mean detection delay ~850-950 events on the benchmark
     # streams (every 250: ~1,060) with no false alarm in 400,000 stationary values.
     drift_step: int = 200
+    # River detector on each value's rank in the reference sample: adwin, kswin,
+    # page_hinkley or none; its parameters as JSON, e.g. '{"delta": 0.001}'.
+    drift_detector: str = "adwin"
+    drift_detector_params: dict[str, float] = {"delta": 1e-3}
+    drift_psi_threshold: float = 0.2
+    drift_alpha: float = 1e-4
     drift_min_effect: float = 0.05
     drift_exclude: tuple[str, ...] = ("hour_of_day", "txn_count_today")
     canary_min_per_arm: int = 2000
@@ -48,6 +55,10 @@ class MonitorSettings(BaseSettings):
                 min_effect=self.drift_min_effect,
                 window_size=self.drift_window,
                 step=self.drift_step,
+                psi_threshold=self.drift_psi_threshold,
+                alpha=self.drift_alpha,
+                detector=(None if self.drift_detector == "none"
+                          else DetectorSpec(self.drift_detector, self.drift_detector_params)),
                 min_samples=self.drift_window,
             ),
             drift_exclude=self.drift_exclude,

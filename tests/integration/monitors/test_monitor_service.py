@@ -51,9 +51,14 @@ def _read(kafka: KafkaSettings, topic: str, record: str) -> list[dict[str, Any]]
     ]
 
 
-def test_canary_is_promoted_and_the_decision_published(
-    tmp_path: Path, kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
-) -> None:
+def _run_canary(
+    tmp_path: Path,
+    kafka_settings: KafkaSettings,
+    topics: TopicCatalogue,
+    group_id: str,
+    canary_noise: float,
+    settled: Any,
+) -> tuple[ModelRegistry, MonitorService]:
     registry = _registry(tmp_path, kafka_settings, topics)
     settings = MonitorSettings(
         group_id=group_id, canary_min_per_arm=1000, canary_max_per_arm=4000, canary_look_every=500
@@ -66,21 +71,47 @@ def test_canary_is_promoted_and_the_decision_published(
     labels = RecordProducer(kafka_settings, topics.labels, "label", "event_id")
     for step in range(8):
         champ, champ_labels = _predictions(rng, 500, step * 1000, "1", "CHAMPION")
-        cand, cand_labels = _predictions(rng, 500, step * 1000 + 500, "2", "CANARY")
+        cand, cand_labels = _predictions(
+            rng, 500, step * 1000 + 500, "2", "CANARY", noise=canary_noise
+        )
         predictions.send_many(champ + cand)
         labels.send_many(champ_labels + cand_labels)
-    predictions.send_raw(b"\x01 not a prediction")
     predictions.flush()
     labels.flush()
-
     stop = threading.Event()
     worker = threading.Thread(target=service.run, args=(stop.is_set,), daemon=True)
     worker.start()
     deadline = time.monotonic() + 60
-    while registry.holder("champion") != "2" and time.monotonic() < deadline:
+    while not settled(registry) and time.monotonic() < deadline:
         time.sleep(0.2)
     stop.set()
     worker.join(15)
+    return registry, service
+
+
+def test_worse_canary_is_rolled_back(
+    tmp_path: Path, kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
+) -> None:
+    registry, service = _run_canary(
+        tmp_path, kafka_settings, topics, group_id, 3.0, lambda r: r.holder("challenger") is None
+    )
+    assert registry.holder("challenger") is None
+    assert registry.holder("champion") == "1"
+    assert [d.verdict.value for d in service.decisions] == ["ROLLBACK"]
+    events = _read(kafka_settings, topics.model_events, "model_event")
+    assert (events[-1]["action"], events[-1]["alias"]) == ("ALIAS_REMOVED", "challenger")
+    assert "rollback" in events[-1]["reason"]
+
+
+def test_canary_is_promoted_and_the_decision_published(
+    tmp_path: Path, kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
+) -> None:
+    producer = RecordProducer(kafka_settings, topics.predictions, "prediction", "entity")
+    producer.send_raw(b"\x01 not a prediction")
+    producer.flush()
+    registry, service = _run_canary(
+        tmp_path, kafka_settings, topics, group_id, 0.3, lambda r: r.holder("champion") == "2"
+    )
 
     assert registry.holder("champion") == "2"
     assert registry.holder("challenger") is None

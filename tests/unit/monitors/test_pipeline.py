@@ -15,12 +15,19 @@ T0 = 1_767_225_600_000
 
 
 def _predictions(
-    rng: np.random.Generator, n: int, start: int, version: str, variant: str, shift: float = 0.0
+    rng: np.random.Generator,
+    n: int,
+    start: int,
+    version: str,
+    variant: str,
+    shift: float = 0.0,
+    noise: float | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     features = rng.normal(0.0, 1.0, (n, 2)) + shift
     logit = -2.0 + features[:, 0]
     truth = rng.random(n) < 1 / (1 + np.exp(-logit))
-    noise = 0.3 if variant == "CANARY" else 1.5
+    if noise is None:
+        noise = 0.3 if variant == "CANARY" else 1.5
     score = 1 / (1 + np.exp(-(logit + rng.normal(0, noise, n))))
     preds, labels = [], []
     for i in range(n):
