@@ -57,8 +57,11 @@ class MonitorSettings(BaseSettings):
                 step=self.drift_step,
                 psi_threshold=self.drift_psi_threshold,
                 alpha=self.drift_alpha,
-                detector=(None if self.drift_detector == "none"
-                          else DetectorSpec(self.drift_detector, self.drift_detector_params)),
+                detector=(
+                    None
+                    if self.drift_detector == "none"
+                    else DetectorSpec(self.drift_detector, self.drift_detector_params)
+                ),
                 min_samples=self.drift_window,
             ),
             drift_exclude=self.drift_exclude,
