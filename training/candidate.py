@@ -10,7 +10,7 @@ from monitors.baseline import Baseline
 from training.dataset import Dataset
 from training.evaluation import Metrics, choose_threshold, evaluate
 from training.onnx_export import export_onnx, sha256_hex, with_metadata
-from training.onnx_scoring import OnnxScorer, max_abs_diff
+from training.onnx_scoring import cpu_scorer, max_abs_diff
 from training.trainer import TrainedModel, TrainerConfig, train_model
 
 
@@ -55,7 +55,7 @@ def fit_candidate(
     trained = train_model(dataset.x_train, dataset.y_train, config)
     names = dataset.feature_names
     onnx_bytes = export_onnx(trained.estimator, names, {"eventml.model_family": config.family})
-    onnx_scores = OnnxScorer(onnx_bytes).score(dataset.x_valid)
+    onnx_scores = cpu_scorer(onnx_bytes, names).score(dataset.x_valid)
     parity = max_abs_diff(onnx_scores, trained.scores(dataset.x_valid))
     threshold = choose_threshold(dataset.y_valid, onnx_scores, target_precision)
     metrics = evaluate(dataset.y_valid, onnx_scores, threshold)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -24,15 +24,14 @@ app = typer.Typer(
 
 def _registry(ctx: typer.Context, publishing: bool = False) -> ModelRegistry:
     # Imported here: the registry pulls in MLflow, which takes seconds to import.
-    from training.registry_access import kafka_publisher, open_registry
+    from training.registry_access import kafka_publisher, open_registry, read_only_registry
 
     context = get_context(ctx)
     settings = TrainingSettings()
 
-    def nowhere(_: dict[str, Any]) -> None:
-        raise EventmlError("read-only registry access cannot publish")
-
-    publish = kafka_publisher(context.kafka, context.topics.model_events) if publishing else nowhere
+    if not publishing:
+        return read_only_registry(settings, context.infra.home)
+    publish = kafka_publisher(context.kafka, context.topics.model_events)
     return open_registry(settings, context.infra.home, publish)
 
 

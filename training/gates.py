@@ -14,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
-from training.onnx_scoring import OnnxScorer
+from inference.scorer import OnnxScorer
+from training.onnx_scoring import cpu_scorer, latency_p99_ms
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def regression_gate(
             None,
             f"champion v{champion.version} takes other features; not comparable on this holdout",
         )
-    champion_auc = float(roc_auc_score(y_valid, OnnxScorer(champion.model).score(x_valid)))
+    champion_scores = cpu_scorer(champion.model, champion.feature_names).score(x_valid)
+    champion_auc = float(roc_auc_score(y_valid, champion_scores))
     limit = champion_auc - tolerance
     passed = candidate_auc >= limit
     verb = "keeps up with" if passed else "regresses against"
@@ -140,11 +142,13 @@ def parity_gate(max_diff: float, limit: float) -> GateResult:
     return GateResult("onnx_parity", passed, max_diff, limit, message)
 
 
-def latency_gate(model: bytes, x: npt.NDArray[np.float32], config: GateConfig) -> GateResult:
+def latency_gate(
+    model: bytes, feature_names: Sequence[str], x: npt.NDArray[np.float32], config: GateConfig
+) -> GateResult:
     """p99 ONNX Runtime time for a batch of ``latency_batch`` rows must fit the budget."""
     reps = int(np.ceil(config.latency_batch / max(len(x), 1)))
     batch = np.tile(x, (reps, 1))[: config.latency_batch]
-    p99 = OnnxScorer(model).latency_p99_ms(batch)
+    p99 = latency_p99_ms(OnnxScorer(model, None, feature_names), batch)
     passed = p99 <= config.latency_budget_ms
     message = f"p99 of a {len(batch)}-row batch {'within' if passed else 'over'} budget (ms)"
     return GateResult("latency_p99_ms", passed, p99, config.latency_budget_ms, message)

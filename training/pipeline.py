@@ -156,7 +156,7 @@ def run_gates(
             limits.max_regression,
         ),
         parity_gate(candidate.parity_max_abs_diff, limits.max_parity_diff),
-        latency_gate(candidate.onnx, dataset.x_valid, limits),
+        latency_gate(candidate.onnx, dataset.feature_names, dataset.x_valid, limits),
         compatibility_gate(dataset.feature_names, live),
     ]
     return GateReport(tuple(results))

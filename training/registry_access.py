@@ -9,6 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from streams.producer import RecordProducer
 from streams.settings import KafkaSettings
+from training.exceptions import RegistryError
 from training.registry import ModelRegistry, Publish
 from training.settings import TrainingSettings
 from training.tracking import embedded_client
@@ -37,3 +38,12 @@ def open_registry(settings: TrainingSettings, home: Path, publish: Publish) -> M
     return ModelRegistry(
         mlflow_client(settings, home), settings.model_name, publish, home / "model-cache"
     )
+
+
+def _refuse(_: dict[str, Any]) -> None:
+    raise RegistryError("read-only registry access cannot change aliases")
+
+
+def read_only_registry(settings: TrainingSettings, home: Path) -> ModelRegistry:
+    """The registry for looking only (status, reports): any alias change raises."""
+    return open_registry(settings, home, _refuse)

@@ -65,13 +65,10 @@ def _collect(context: CliContext) -> dict[str, Any]:
 
 def _aliases(context: CliContext) -> dict[str, str | None]:
     from training.model_events import ALIASES
-    from training.registry_access import open_registry
+    from training.registry_access import read_only_registry
     from training.settings import TrainingSettings
 
-    def nowhere(_: dict[str, Any]) -> None:
-        return None
-
-    registry = open_registry(TrainingSettings(), context.infra.home, nowhere)
+    registry = read_only_registry(TrainingSettings(), context.infra.home)
     return {alias: registry.holder(alias) for alias in ALIASES}
 
 

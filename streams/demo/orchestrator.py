@@ -379,13 +379,10 @@ def _count_dead_letters(kafka: KafkaSettings, topics: TopicCatalogue) -> int:
 
 def _first_baseline(home: Path) -> Baseline | None:
     """The drift baseline of the bootstrap model (version 1), for the report."""
-    from training.registry_access import open_registry
+    from training.registry_access import read_only_registry
     from training.settings import TrainingSettings
 
-    def nowhere(_: dict[str, Any]) -> None:
-        return None
-
-    registry = open_registry(TrainingSettings(), home, nowhere)
+    registry = read_only_registry(TrainingSettings(), home)
     try:
         return Baseline.from_json(registry.baseline_json("1"))
     except EventmlError:
