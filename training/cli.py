@@ -49,13 +49,14 @@ def list_(ctx: typer.Context) -> None:
         versions = registry.client.search_model_versions(f"name='{registry.model_name}'")
     except EventmlError as exc:
         raise fail(str(exc)) from exc
-    for mv in sorted(versions, key=lambda v: int(v.version)):
-        ref = registry.ref(mv.version)
+    # MLflow hands versions back as int or str depending on the store: the registry uses str.
+    for version in sorted((str(mv.version) for mv in versions), key=int):
+        ref = registry.ref(version)
         run = registry.client.get_run(ref.run_id)
         auc = run.data.metrics.get("roc_auc")
-        aliases = ", ".join(a for a, v in holders.items() if v == mv.version)
+        aliases = ", ".join(a for a, v in holders.items() if v == version)
         table.add_row(
-            mv.version,
+            version,
             aliases,
             f"{auc:.4f}" if auc is not None else "",
             f"{ref.threshold:.4f}",
