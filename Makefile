@@ -45,7 +45,7 @@ typecheck: $(STAMP) ## mypy --strict on every package
 test: system-deps lint typecheck ## Lint, type-check, then unit, contract, integration and e2e tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-faults: $(STAMP) ## Fault-injection tests (kill -9, restarts), not part of `make test`
+test-faults: $(STAMP) ## Every fault-injection test, including the known-flaky ones `make test` leaves out
 	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
 unit: $(STAMP) ## Only the fast tests without servers

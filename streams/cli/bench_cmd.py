@@ -116,3 +116,13 @@ register(
     "inference.benchmark:inference_benchmark",
     "Consumer throughput vs a naive loop and the passthrough ceiling; latency at 5k/s.",
 )
+register(
+    "e2e",
+    "streams.proof.e2e_benchmark:e2e_benchmark",
+    "Aggregator + inference + monitor as processes: fixed and max load, latency, cost.",
+)
+register(
+    "faults",
+    "streams.proof.faults_benchmark:faults_benchmark",
+    "kill -9 of each service, Redis and broker restarts, fuzzed input: every event counted.",
+)

@@ -35,10 +35,15 @@ class EmbeddedBroker:
         log_dir: Where ``broker.log`` is written.
         port: Fixed port, or None for a free one.
         storage_engine: ``memory://tansu/`` (default) or an ``s3://`` URL.
+        env: Extra environment (the object store's endpoint and credentials for ``s3://``).
     """
 
     def __init__(
-        self, log_dir: Path, port: int | None = None, storage_engine: str = "memory://tansu/"
+        self,
+        log_dir: Path,
+        port: int | None = None,
+        storage_engine: str = "memory://tansu/",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
@@ -54,7 +59,7 @@ class EmbeddedBroker:
             storage_engine,
         ]
         self.process = ServerProcess(
-            "broker", argv, log_dir / "broker.log", lambda: broker_answers(self.bootstrap)
+            "broker", argv, log_dir / "broker.log", lambda: broker_answers(self.bootstrap), env
         )
 
     def start(self) -> EmbeddedBroker:

@@ -57,13 +57,20 @@ class ServerProcess:
         argv: The command line.
         log_path: Where stdout and stderr go.
         ready: Returns True once the server answers.
+        env: Extra environment variables for the server.
     """
 
     def __init__(
-        self, name: str, argv: list[str], log_path: Path, ready: Callable[[], bool]
+        self,
+        name: str,
+        argv: list[str],
+        log_path: Path,
+        ready: Callable[[], bool],
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.argv = argv
+        self.env = env
         self.log_path = log_path
         self._ready = ready
         self._proc: subprocess.Popen[bytes] | None = None
@@ -84,6 +91,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env={**os.environ, **self.env} if self.env else None,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -107,6 +115,14 @@ class ServerProcess:
         self._proc.returncode = 0
         self._proc = None
         return pid
+
+    def kill(self) -> None:
+        """SIGKILL, no shutdown of any kind (fault injection), and reap it."""
+        if self._proc is None:
+            return
+        self._proc.kill()
+        self._proc.wait(timeout=5)
+        self._proc = None
 
     def stop(self) -> None:
         """Stop the process (and reap it)."""

@@ -3,9 +3,7 @@ reason, every good record scored exactly once."""
 
 from __future__ import annotations
 
-import json
 import random
-import struct
 from collections import Counter
 
 import pytest
@@ -14,6 +12,7 @@ from schemas import AvroCodec, default_catalog
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
+from streams.proof.fuzz import fuzzed
 from streams.reader import TopicReader
 from streams.settings import KafkaSettings
 from tests.integration.inference.harness import (
@@ -32,26 +31,6 @@ FUZZED = 10_000
 GOOD = 1_000
 
 
-def fuzz(rng: random.Random, codec: AvroCodec, i: int) -> tuple[bytes, str]:
-    """One bad record and the dead-letter reason it must get."""
-    kind = i % 6
-    valid = codec.encode(event(100_000 + i))
-    if kind == 0:
-        return bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64))) + b"\x07", "?"
-    if kind == 1:
-        return valid[: rng.randint(10, len(valid) - 1)], "undecodable"
-    if kind == 2:
-        return b"\xc3\x01" + struct.pack("<Q", rng.getrandbits(64)) + valid[
-            10:
-        ], "unknown_fingerprint"
-    if kind == 3:
-        bad = {**event(i), "amount": rng.choice([float("nan"), float("inf"), -5.0, 1e12])}
-        return json.dumps(bad).encode(), "invalid_value"
-    if kind == 4:
-        return json.dumps({**event(i), "card_id": "c" * 100_000}).encode(), "invalid_value"
-    return json.dumps({**event(i), "amount": "12,50"}).encode(), "schema_violation"
-
-
 def test_fuzzed_events_are_dead_lettered_and_good_ones_scored(
     kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
 ) -> None:
@@ -60,7 +39,7 @@ def test_fuzzed_events_are_dead_lettered_and_good_ones_scored(
     producer = RecordProducer(kafka_settings, topics.events, "transaction", "card_id")
     expected: Counter[str] = Counter()
     for i in range(FUZZED):
-        value, reason = fuzz(rng, codec, i)
+        value, reason = fuzzed(rng, codec, "transaction", event(100_000 + i))
         producer.send_raw(value, f"k{i}".encode())
         expected[reason] += 1
         if i % 10 == 0:

@@ -29,6 +29,7 @@ pytestmark = [
 # Known bug, so not in `make test`: after kill -9 and a restart the Faust merchant view
 # sometimes stops ~0.5 % short (card view exact, never an over-count). `make test-faults`.
 @pytest.mark.faults
+@pytest.mark.known_flaky
 def test_kill_9_mid_stream_and_restart_does_not_double_count(
     kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
 ) -> None:
