@@ -197,17 +197,19 @@ def fuzz_inputs(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig) 
         producer.send_raw(value, f"fuzz-{i}".encode())
     for _, producer in targets:
         producer.flush()
+    back = time.time()
     pipeline.feed.produce(c.events - c.events // 2, c.rate)
     pipeline.wait_served(c.settle_timeout_s)
     wait_until(lambda: pipeline.monitor_lag() == 0, c.settle_timeout_s, 0.5)
     dead = {t: _dead_letter_sources(pipeline, t) for t in (topics.events, topics.labels)}
-    outcome = _outcome("fuzz_inputs", pipeline, time.time() - fault, sum(dead.values()))
     detail = {
         "fuzzed": c.fuzzed,
         "dead_lettered_events": dead[topics.events],
         "dead_lettered_labels": dead[topics.labels],
     }
-    return FaultOutcome(**{**outcome.__dict__, "detail": detail})
+    recovery = caught_up_s(pipeline, fault, back)
+    outcome = _outcome("fuzz_inputs", pipeline, recovery, sum(dead.values()), **detail)
+    return _finish(pipeline, outcome, c)
 
 
 def _dead_letter_sources(pipeline: Pipeline, topic: str) -> int:

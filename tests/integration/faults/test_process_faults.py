@@ -13,7 +13,14 @@ from streams.proof.pipeline import Pipeline
 from streams.proof.restartable import RestartableInfra
 from streams.proof.scenarios import SCENARIOS, SERVICES, FaultOutcome, ScenarioConfig, ready
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
+# Each scenario bounds its own waits (settle timeout); a slow, shared machine needs more than
+# the default per-test limit.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.faults,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+]
 
 CONFIG = ScenarioConfig(events=2400, rate=400.0, settle_timeout_s=120.0)
 PARTITIONS = 4
