@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -98,6 +100,18 @@ class Pipeline:
         """Start a killed service again with the same name, environment and port."""
         self.services.start(name)
         self.killed.discard(name)
+
+    def run_cli(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start ``eventml ARGS`` with the services' environment (as an operator would)."""
+        log = self.services.log_dir / f"cli-{args[0]}.log"
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", *args],
+                env={**os.environ, **self.services.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
     def crashed(self) -> list[str]:
         """Services that exited without being killed by the run."""

@@ -10,9 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from schemas import AvroCodec, default_catalog
 from streams.demo.observer import wait_until
 from streams.demo.summary import served
+from streams.features.catalog import list_views
+from streams.features.online_store import RedisOnlineStore
 from streams.features.parity import parity_diff
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.topics import TopicCatalogue
@@ -136,6 +140,7 @@ def _finish(pipeline: Pipeline, outcome: FaultOutcome, c: ScenarioConfig) -> Fau
         **outcome.detail,
         "monitor_lag_at_end": pipeline.monitor_lag(),
         "feature_parity_max_abs_diff": parity_diff(url, prefix, list(pipeline.feed.records)),
+        "online_rows_missing_at_end": _rows_missing(pipeline),
     }
     return FaultOutcome(**{**outcome.__dict__, "detail": detail})
 
@@ -146,9 +151,30 @@ def restart_redis(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig
     fault = time.time()
     infra.restart_redis()
     back = time.time()
+    # Redis came back empty: entities without a new event would have no online row (served
+    # with defaults and the missing-features flag), so the operator rebuilds the store from
+    # the event log while the stream goes on.
+    rebuild = pipeline.run_cli("features", "materialize")
     pipeline.feed.produce(c.events - c.events // 2, c.rate)
+    rebuild.wait(c.settle_timeout_s)
     pipeline.wait_served(c.settle_timeout_s)
-    return _outcome("restart_redis", pipeline, caught_up_s(pipeline, fault, back))
+    outcome = _outcome("restart_redis", pipeline, caught_up_s(pipeline, fault, back))
+    detail = {"materialize_exit_code": rebuild.returncode}
+    return _finish(pipeline, FaultOutcome(**{**outcome.__dict__, "detail": detail}), c)
+
+
+def _rows_missing(pipeline: Pipeline) -> int:
+    env = pipeline.services.env
+    store = RedisOnlineStore(
+        redis.Redis.from_url(env["REDIS_URL"]), prefix=env["EVENTML_AGGREGATOR_REDIS_PREFIX"]
+    )
+    events = pipeline.feed.records
+    end = max(int(e["event_time"]) for e in events) + 1
+    missing = 0
+    for view in list_views():
+        ids = sorted({str(e[view.key_field]) for e in events})
+        missing += int((~store.get(ids, view, None, end).found).sum())
+    return missing
 
 
 def restart_broker(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig) -> FaultOutcome:

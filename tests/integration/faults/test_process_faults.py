@@ -89,6 +89,10 @@ def test_redis_restart_pauses_services_and_loses_nothing(
     outcome = _run("restart_redis", *proof_home, CONFIG)
     _no_loss(outcome)
     assert outcome.duplicate_predictions == 0, outcome
+    # `eventml features materialize` rebuilt the rows Redis lost, beside the live aggregator.
+    assert outcome.detail["materialize_exit_code"] == 0, outcome
+    assert outcome.detail["online_rows_missing_at_end"] == 0, outcome
+    assert outcome.detail["feature_parity_max_abs_diff"] <= 1e-9, outcome
 
 
 def test_fuzzed_events_and_labels_are_all_dead_lettered(
