@@ -38,9 +38,10 @@ def test_materialize_rebuilds_the_store_exactly_and_keeps_newer_rows(
     assert (full.events, full.undecodable, full.rows_stale) == (3000, 1, 0)
     assert parity_diff(redis_url, prefix, events) <= 1e-9  # merchant sums: arrival order
 
-    # Replaying only the older half: every row it computes is older than the stored one.
+    # Replaying only the older half: rows of entities with later events are refused as older;
+    # entities without later events get the identical row again. Nothing goes backwards.
     cut = int(events[1500]["event_time"])
     older = [r for r in records if r.value is not None and r.value["event_time"] < cut]
     replay = materialize(older, list_views(), store, 60_000)
-    assert replay.rows_written == 0 and replay.rows_stale > 0
+    assert replay.rows_stale > replay.rows_written > 0
     assert parity_diff(redis_url, prefix, events) <= 1e-9  # merchant sums: arrival order
