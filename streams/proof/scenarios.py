@@ -37,7 +37,7 @@ class ScenarioConfig:
     events: int = 4000
     rate: float = 400.0
     settle_timeout_s: float = 120.0
-    fuzzed: int = 10_000
+    fuzzed: int = 10_000  # per topic (events and labels)
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def _missing_from_topic(pipeline: Pipeline) -> int:
 
 
 def fuzz_inputs(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig) -> FaultOutcome:
-    """``c.fuzzed`` bad records at the events and labels topics, between good ones."""
+    """``c.fuzzed`` bad records at each of the events and labels topics, between good ones."""
     rng = random.Random(11)
     kafka, topics = pipeline.kafka, pipeline.topics
     targets = [
@@ -213,7 +213,7 @@ def fuzz_inputs(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig) 
     pipeline.feed.produce(c.events // 2, c.rate)
     fault = time.time()
     records = pipeline.feed.records
-    for i in range(c.fuzzed):
+    for i in range(2 * c.fuzzed):
         name, producer = targets[i % 2]
         valid = dict(records[i % len(records)])
         if name == "label":
@@ -229,7 +229,7 @@ def fuzz_inputs(pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig) 
     wait_until(lambda: pipeline.monitor_lag() == 0, c.settle_timeout_s, 0.5)
     dead = {t: _dead_letter_sources(pipeline, t) for t in (topics.events, topics.labels)}
     detail = {
-        "fuzzed": c.fuzzed,
+        "fuzzed_per_topic": c.fuzzed,
         "dead_lettered_events": dead[topics.events],
         "dead_lettered_labels": dead[topics.labels],
     }

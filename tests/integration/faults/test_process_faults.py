@@ -101,8 +101,8 @@ def test_fuzzed_events_and_labels_are_all_dead_lettered(
     outcome = _run("fuzz_inputs", *proof_home, CONFIG)
     _no_loss(outcome)
     assert outcome.duplicate_predictions == 0, outcome
-    assert outcome.detail["dead_lettered_events"] == CONFIG.fuzzed // 2, outcome
-    assert outcome.detail["dead_lettered_labels"] == CONFIG.fuzzed // 2, outcome
+    assert outcome.detail["dead_lettered_events"] == CONFIG.fuzzed, outcome
+    assert outcome.detail["dead_lettered_labels"] == CONFIG.fuzzed, outcome
     assert outcome.detail["monitor_lag_at_end"] == 0, outcome
 
 
