@@ -98,6 +98,19 @@ class AggregationResult:
     applied: int
 
 
+def merged(results: Sequence[AggregationResult]) -> AggregationResult:
+    """One result of several whose entities are disjoint (other partitions or key buckets)."""
+    if len(results) == 1:
+        return results[0]
+    return AggregationResult(
+        tuple(row for r in results for row in r.rows),
+        tuple(event for r in results for event in r.late),
+        tuple(rejected for r in results for rejected in r.rejected),
+        sum(r.replays_skipped for r in results),
+        sum(r.applied for r in results),
+    )
+
+
 class Outcome(Enum):
     """What :meth:`FeatureAggregator.step` did with one event."""
 
@@ -121,6 +134,9 @@ class FeatureAggregator:
         self._states: dict[str, EntityState] = {}
         self._watermarks: dict[str, int] = {}
         self._offsets: dict[str, int] = {}
+        # Snapshot form of each entity unchanged since the last snapshot: an engine that
+        # snapshots every epoch re-encodes only the entities that changed in between.
+        self._encoded: dict[str, dict[str, Any]] = {}
 
     @property
     def view(self) -> FeatureView:
@@ -162,6 +178,7 @@ class FeatureAggregator:
             state = self._states[key] = EntityState.empty(self._layout)
         state.apply(self._layout, event.event_id, event.event_time_ms, event.record, numbers)
         state.offsets[part] = event.offset
+        self._encoded.pop(key, None)
         self._watermarks[part] = (
             event.event_time_ms if watermark is None else max(watermark, event.event_time_ms)
         )
@@ -222,8 +239,16 @@ class FeatureAggregator:
             "view_version": self._layout.version,
             "watermarks": dict(self._watermarks),
             "offsets": dict(self._offsets),
-            "entities": {key: state.to_dict() for key, state in self._states.items()},
+            "entities": {
+                key: self._encoded_state(key, state) for key, state in self._states.items()
+            },
         }
+
+    def _encoded_state(self, key: str, state: EntityState) -> dict[str, Any]:
+        data = self._encoded.get(key)
+        if data is None:
+            data = self._encoded[key] = state.to_dict()
+        return data
 
     @classmethod
     def restore(

@@ -118,28 +118,29 @@ class EntityState:
         undo_old: array[float],
     ) -> None:
         cells = self.cells
-        for group in layout.groups:
-            bucket = t // group.window.bucket_ms
-            where = group.cells_of(bucket % group.window.buckets)
-            start, stop, step = where.start, where.stop, where.step
-            undo_pos.extend(where)
-            undo_old.extend(cells[start:stop:step])
+        for ring in layout.rings:
+            bucket = t // ring.bucket_ms
+            start = ring.offset + bucket % ring.buckets
+            end, stride = ring.end, ring.buckets
+            undo_pos.extend(range(start, end, stride))
+            undo_old.extend(cells[start:end:stride])
             held = cells[start]
             if held > bucket:  # the slot already holds a newer bucket: this one has expired
                 continue
             if held < bucket:
-                cells[start:stop:step] = group.empty_template
+                cells[start:end:stride] = ring.template
                 cells[start] = float(bucket)
-            for i, (kind, name) in zip(where[1:], group.moments, strict=True):
-                if kind == "count":
+            for delta, op, name in ring.ops:
+                i = start + delta
+                if op == 0:  # count
                     cells[i] += 1.0
                     continue
                 x = numbers[name] if name is not None else 0.0
-                if kind == "sum":
+                if op == 1:  # sum
                     cells[i] += x
-                elif kind == "sumsq":
+                elif op == 2:  # sum of squares
                     cells[i] += x * x
-                elif kind == "max":
+                elif op == 3:
                     cells[i] = max(cells[i], x)
                 else:
                     cells[i] = min(cells[i], x)

@@ -39,7 +39,7 @@ import redis
 
 from schemas import AvroCodec, DecodeError
 from streams.exceptions import ConfigurationError, InfrastructureError
-from streams.features.aggregator import AggregationResult, SourceEvent
+from streams.features.aggregator import AggregationResult, SourceEvent, merged
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
 from streams.features.engines.faust_state import PartitionedState
@@ -230,7 +230,7 @@ class FeatureAgents:
             )
             arrivals.append(int(msg.timestamp * 1000))
             self._forward(msg, record.get(MERCHANT.key_field))
-        result = _merged([self.card.apply(p, events) for p, events in parts.items()])
+        result = merged([self.card.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
 
     async def on_merchants(self, batch: Sequence[Any]) -> None:
@@ -256,7 +256,7 @@ class FeatureAgents:
                 )
             )
             arrivals.append(int(msg.timestamp * 1000))
-        result = _merged([self.merchant.apply(p, events) for p, events in parts.items()])
+        result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
 
     def _decode(self, value: bytes | None) -> dict[str, Any]:
@@ -300,17 +300,6 @@ def _raw(msg: Any, partition: int, offset: int, topic: str | None = None) -> Raw
         msg.key,
         [(k, bytes(v)) for k, v in (msg.headers or ()) if k not in (H_PARTITION, H_OFFSET)],
         int(msg.timestamp * 1000),
-    )
-
-
-def _merged(results: Sequence[AggregationResult]) -> AggregationResult:
-    """One result of per-partition results (their entities are disjoint)."""
-    return AggregationResult(
-        tuple(row for r in results for row in r.rows),
-        tuple(event for r in results for event in r.late),
-        tuple(rejected for r in results for rejected in r.rejected),
-        sum(r.replays_skipped for r in results),
-        sum(r.applied for r in results),
     )
 
 
