@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import numpy as np
+
 from streams.features.definitions import FeatureView
-from streams.features.evaluation import evaluate
 from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
-from streams.features.point_in_time import as_of_batch
 from streams.features.row_codec import MAX_EVENT_ID_BYTES
-from streams.features.rows import FeatureRow, RowBatch
+from streams.features.rows import FeatureRow
 from streams.features.state import EntityState, numeric_values
 
 
@@ -208,30 +208,26 @@ class FeatureAggregator:
         )
 
     def rows(self, entity_ids: Sequence[str]) -> tuple[FeatureRow, ...]:
-        """Current rows of known entities, with both vectors evaluated (vectorised)."""
-        if not entity_ids:
-            return ()
-        batch = RowBatch.stack([self._states[key] for key in entity_ids], self._layout)
-        at = batch.last_event_times
-        after = evaluate(self._view, batch.cells, at)
-        before = as_of_batch(self._view, batch, batch.last_event_ids, at)
+        """Current rows of known entities (copies: later events do not show through)."""
         version = self._layout.version
-        return tuple(
-            FeatureRow(
-                entity_id=key,
-                view_version=version,
-                cells=batch.cells[i],
-                undo_pos=batch.undo_pos[i],
-                undo_old=batch.undo_old[i],
-                max_event_time=self._states[key].max_event_time,
-                applied_count=self._states[key].applied_count,
-                last_event_time=int(at[i]),
-                last_event_id=batch.last_event_ids[i],
-                values=after[i],
-                values_before_last=before[i],
+        out = []
+        for key in entity_ids:
+            state = self._states[key]
+            out.append(
+                FeatureRow(
+                    entity_id=key,
+                    view_version=version,
+                    cells=np.frombuffer(state.cells, dtype=np.float64).copy(),
+                    undo_pos=np.frombuffer(state.undo_pos, dtype=np.int64).copy(),
+                    undo_old=np.frombuffer(state.undo_old, dtype=np.float64).copy(),
+                    max_event_time=state.max_event_time,
+                    applied_count=state.applied_count,
+                    last_event_time=state.last_event_time,
+                    last_event_id=state.last_event_id,
+                    view=self._view,
+                )
             )
-            for i, key in enumerate(entity_ids)
-        )
+        return tuple(out)
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as plain JSON-able data (for recovery snapshots)."""

@@ -177,9 +177,13 @@ class StateLayout:
         rings = sum(group.stride for group in self.groups)
         return rings + 2 * len(self.distincts) + self.recency.size
 
-    def initial_state(self) -> list[float]:
-        """The state of an entity that has seen no event."""
-        cells = [0.0] * self.size
+    def initial_state(self) -> array[float]:
+        """The state of an entity that has seen no event (a fresh copy)."""
+        return array("d", self._initial_state)
+
+    @cached_property
+    def _initial_state(self) -> array[float]:
+        cells = array("d", [0.0]) * self.size
         for group in self.groups:
             for slot in range(group.window.buckets):
                 for pos, value in zip(group.cells_of(slot), group.empty_template, strict=True):

@@ -84,7 +84,7 @@ class EntityState:
     @classmethod
     def empty(cls, layout: StateLayout) -> EntityState:
         """The state of an entity that has seen nothing."""
-        cells = array("d", layout.initial_state())
+        cells = layout.initial_state()
         # Undo that restores cell 0 to its own value: "before the last event" is empty too.
         undo_pos = array("q", [0]) * layout.undo_size
         return cls(cells, undo_pos, array("d", [cells[0]]) * layout.undo_size)
