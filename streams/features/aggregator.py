@@ -26,7 +26,7 @@ from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
 from streams.features.row_codec import MAX_EVENT_ID_BYTES
 from streams.features.rows import FeatureRow
-from streams.features.state import EntityState, numeric_values
+from streams.features.state import EntityState, PlainState, numeric_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ class FeatureAggregator:
         self._offsets: dict[str, int] = {}
         # Snapshot form of each entity unchanged since the last snapshot: an engine that
         # snapshots every epoch re-encodes only the entities that changed in between.
-        self._encoded: dict[str, dict[str, Any]] = {}
+        self._encoded: dict[str, PlainState] = {}
 
     @property
     def view(self) -> FeatureView:
@@ -230,7 +230,11 @@ class FeatureAggregator:
         return tuple(out)
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole state as plain JSON-able data (for recovery snapshots)."""
+        """The whole state as plain data (for recovery snapshots).
+
+        Entities are in :meth:`EntityState.to_plain` form, cached until they change, so
+        snapshotting every epoch costs in proportion to the entities changed in it.
+        """
         return {
             "view_version": self._layout.version,
             "watermarks": dict(self._watermarks),
@@ -240,10 +244,10 @@ class FeatureAggregator:
             },
         }
 
-    def _encoded_state(self, key: str, state: EntityState) -> dict[str, Any]:
+    def _encoded_state(self, key: str, state: EntityState) -> PlainState:
         data = self._encoded.get(key)
         if data is None:
-            data = self._encoded[key] = state.to_dict()
+            data = self._encoded[key] = state.to_plain()
         return data
 
     @classmethod
@@ -264,7 +268,15 @@ class FeatureAggregator:
         aggregator._watermarks = {str(k): int(v) for k, v in snapshot["watermarks"].items()}
         aggregator._offsets = {str(k): int(v) for k, v in snapshot["offsets"].items()}
         aggregator._states = {
-            str(key): EntityState.from_dict(data, aggregator._layout)
+            str(key): _entity_state(data, aggregator._layout)
             for key, data in snapshot["entities"].items()
         }
         return aggregator
+
+
+def _entity_state(data: Any, layout: StateLayout) -> EntityState:
+    """An entity of a snapshot: plain form, or the JSON form Faust tables hold (and older
+    Bytewax snapshots)."""
+    if isinstance(data, Mapping):
+        return EntityState.from_dict(data, layout)
+    return EntityState.from_plain(data, layout)

@@ -49,6 +49,11 @@ def numeric_values(layout: StateLayout, record: Mapping[str, Any]) -> dict[str, 
     return numbers
 
 
+# EntityState.to_plain(): cells, undo positions, undo values (raw bytes), max event time,
+# applied count, last event time, last event id, offsets.
+PlainState = tuple[bytes, bytes, bytes, int, int, int, str, dict[str, int]]
+
+
 def _encode(values: array[float]) -> str:
     return base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode("ascii")
 
@@ -208,6 +213,43 @@ class EntityState:
             "offsets": dict(self.offsets),
         }
 
+    def to_plain(self) -> PlainState:
+        """Compact form for pickled snapshots: vectors as raw native-endian bytes (exact, and
+        ~8x cheaper than :meth:`to_dict`; readable on machines of the same byte order)."""
+        return (
+            self.cells.tobytes(),
+            self.undo_pos.tobytes(),
+            self.undo_old.tobytes(),
+            self.max_event_time,
+            self.applied_count,
+            self.last_event_time,
+            self.last_event_id,
+            dict(self.offsets),
+        )
+
+    @classmethod
+    def from_plain(cls, data: PlainState, layout: StateLayout) -> EntityState:
+        """Rebuild a state written by :meth:`to_plain` for the same layout.
+
+        Raises:
+            RowFormatError: The data does not fit ``layout``.
+        """
+        try:
+            cells, undo_pos, undo_old, max_t, count, last_t, last_id, offsets = data
+            state = cls(
+                cells=_vector("d", cells),
+                undo_pos=_vector("q", undo_pos),
+                undo_old=_vector("d", undo_old),
+                max_event_time=int(max_t),
+                applied_count=int(count),
+                last_event_time=int(last_t),
+                last_event_id=str(last_id),
+                offsets={str(k): int(v) for k, v in offsets.items()},
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise RowFormatError(f"not an entity state: {exc}") from exc
+        return state.fitting(layout)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], layout: StateLayout) -> EntityState:
         """Rebuild a state written by :meth:`to_dict` for the same layout.
@@ -228,7 +270,21 @@ class EntityState:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RowFormatError(f"not an entity state: {exc}") from exc
-        sizes = (len(state.cells), len(state.undo_pos), len(state.undo_old))
+        return state.fitting(layout)
+
+    def fitting(self, layout: StateLayout) -> EntityState:
+        """This state, checked to be of ``layout``'s sizes.
+
+        Raises:
+            RowFormatError: It is not.
+        """
+        sizes = (len(self.cells), len(self.undo_pos), len(self.undo_old))
         if sizes != (layout.size, layout.undo_size, layout.undo_size):
             raise RowFormatError(f"entity state sizes {sizes} do not fit view {layout.version}")
-        return state
+        return self
+
+
+def _vector(typecode: str, raw: bytes) -> array[Any]:
+    out: array[Any] = array(typecode)
+    out.frombytes(raw)
+    return out
