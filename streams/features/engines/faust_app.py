@@ -42,9 +42,16 @@ from streams.exceptions import ConfigurationError, InfrastructureError
 from streams.features.aggregator import AggregationResult, SourceEvent, merged
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
+from streams.features.engines.event_bundle import (
+    BUNDLE_HEADER,
+    BundledEvent,
+    pack_bundle,
+    unpack_bundle,
+)
 from streams.features.engines.faust_state import PartitionedState
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
+from streams.features.exceptions import BundleFormatError
 from streams.features.metrics import FeatureMetrics
 from streams.features.online_store import RedisOnlineStore
 from streams.kafka.admin import create_topics
@@ -211,9 +218,10 @@ class FeatureAgents:
             yield [event for event in batch if event.message.tp in assigned]
 
     async def on_events(self, batch: Sequence[Any]) -> None:
-        """Card view: apply per source partition, forward to the merchant topic."""
+        """Card view: apply per source partition, forward bundles to the merchant topic."""
         parts: dict[int, list[SourceEvent]] = {}
         letters, arrivals = [], []
+        bundles: dict[int, list[BundledEvent]] = {}
         for event in batch:
             msg = event.message
             try:
@@ -228,54 +236,71 @@ class FeatureAgents:
                     CARD, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
                 )
             )
-            arrivals.append(int(msg.timestamp * 1000))
-            self._forward(msg, record.get(MERCHANT.key_field))
+            arrival = int(msg.timestamp * 1000)
+            arrivals.append(arrival)
+            merchant = record.get(MERCHANT.key_field)
+            key = merchant.encode() if isinstance(merchant, str) else b""
+            bundles.setdefault(zlib.crc32(key) % self._topics.partitions, []).append(
+                BundledEvent(msg.partition, msg.offset, arrival, msg.value)
+            )
+        for partition, events in bundles.items():
+            self.merchants.send_soon(
+                key=str(partition).encode(),
+                value=pack_bundle(events),
+                partition=partition,
+                headers=[(BUNDLE_HEADER, b"1")],
+            )
         result = merged([self.card.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
 
     async def on_merchants(self, batch: Sequence[Any]) -> None:
         """Merchant view: apply per repartition partition, with the source identity."""
         parts: dict[int, list[SourceEvent]] = {}
-        letters, arrivals = [], []
+        letters: list[DeadLetter] = []
+        arrivals: list[int] = []
         for event in batch:
             msg = event.message
-            headers = dict(msg.headers or ())
-            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
-            try:
-                record = self._decode(msg.value)
-            except DecodeError as exc:
-                letters.append(
-                    DeadLetter.of(
-                        _raw(msg, partition, offset, self._topics.events), exc, exc.reason, STAGE
+            for bundled in self._unbundle(msg, letters):
+                try:
+                    record = self._decode(bundled.value)
+                except DecodeError as exc:
+                    raw = RawRecord(
+                        self._topics.events, bundled.partition, bundled.offset, bundled.value
+                    )
+                    letters.append(DeadLetter.of(raw, exc, exc.reason, STAGE))
+                    continue
+                parts.setdefault(msg.partition, []).append(
+                    SourceEvent.of(
+                        MERCHANT,
+                        record,
+                        topic=self._topics.events,
+                        partition=bundled.partition,
+                        offset=bundled.offset,
                     )
                 )
-                continue
-            parts.setdefault(msg.partition, []).append(
-                SourceEvent.of(
-                    MERCHANT, record, topic=self._topics.events, partition=partition, offset=offset
-                )
-            )
-            arrivals.append(int(msg.timestamp * 1000))
+                arrivals.append(bundled.timestamp_ms)
         result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
+
+    def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
+        """The source events of one repartition message: a bundle, or one event forwarded
+        by an older worker (source partition and offset in headers)."""
+        headers = dict(msg.headers or ())
+        if BUNDLE_HEADER not in headers:
+            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
+            return [BundledEvent(partition, offset, int(msg.timestamp * 1000), msg.value)]
+        try:
+            return unpack_bundle(msg.value or b"")
+        except BundleFormatError as exc:
+            letters.append(
+                DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
+            )
+            return []
 
     def _decode(self, value: bytes | None) -> dict[str, Any]:
         if value is None:
             raise DecodeError("tombstone on the events topic")
         return dict(self._codec.decode(value))
-
-    def _forward(self, msg: Any, merchant_id: object) -> None:
-        key = merchant_id.encode() if isinstance(merchant_id, str) else b""
-        self.merchants.send_soon(
-            key=key,
-            value=msg.value,
-            timestamp=msg.timestamp,
-            partition=zlib.crc32(key) % self._topics.partitions,
-            headers=[
-                (H_PARTITION, str(msg.partition).encode()),
-                (H_OFFSET, str(msg.offset).encode()),
-            ],
-        )
 
     def _deliver(
         self,
