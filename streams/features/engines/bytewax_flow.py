@@ -36,6 +36,7 @@ from streams.features.aggregator import (
     merged,
 )
 from streams.features.definitions import FeatureView
+from streams.features.engines.batch_decoder import BatchDecoder
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
 from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
@@ -67,24 +68,24 @@ def bucket_key(view: FeatureView, entity_id: str, buckets: int) -> str:
 
 
 def route(
-    messages: Sequence[Any], codec: AvroCodec, views: Sequence[FeatureView], buckets: int
+    messages: Sequence[Any], decoder: BatchDecoder, views: Sequence[FeatureView], buckets: int
 ) -> list[Routed]:
     """Decode a batch and group it per view and key bucket; bad records go to the DLQ."""
     out: list[Routed] = []
     groups: dict[str, EventGroup] = {}
-    for msg in messages:
-        try:
-            if msg.value is None:
-                raise DecodeError("tombstone on the events topic")
-            record = codec.decode(msg.value)
-        except DecodeError as exc:
-            out.append(("dlq", DeadLetter.of(_Message(msg), exc, exc.reason, STAGE)))
+    for msg, record in zip(messages, decoder.decode([m.value for m in messages]), strict=True):
+        if isinstance(record, DecodeError):
+            out.append(("dlq", DeadLetter.of(_Message(msg), record, record.reason, STAGE)))
             continue
         arrival = msg.timestamp[1] if msg.timestamp else 0
+        # Views reading time from the same field share one event object.
+        made: dict[str, SourceEvent] = {}
         for view in views:
-            event = SourceEvent.of(
-                view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
-            )
+            event = made.get(view.event_time_field)
+            if event is None:
+                event = made[view.event_time_field] = SourceEvent.of(
+                    view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
+                )
             key = bucket_key(view, str(record.get(view.key_field) or ""), buckets)
             group = groups.get(key)
             if group is None:
@@ -217,8 +218,9 @@ def build_flow(
         add_config=consumer_config,
         batch_size=settings.batch_size,
     )
+    decoder = BatchDecoder(codec)
     routed: Stream[Routed] = op.flat_map_batch(
-        "decode", source.oks, lambda batch: route(batch, codec, views, settings.key_buckets)
+        "decode", source.oks, lambda batch: route(batch, decoder, views, settings.key_buckets)
     )
     split = op.branch("split", routed, lambda item: item[0] != "dlq")
     op.output("dead_letters", split.falses, DeadLetterSink(make_publisher))

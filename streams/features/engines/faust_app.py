@@ -42,6 +42,7 @@ from streams.exceptions import ConfigurationError, InfrastructureError
 from streams.features.aggregator import AggregationResult, SourceEvent, merged
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
+from streams.features.engines.batch_decoder import BatchDecoder
 from streams.features.engines.event_bundle import (
     BUNDLE_HEADER,
     BundledEvent,
@@ -179,7 +180,8 @@ class FeatureAgents:
         codec: AvroCodec,
         writers: dict[str, tuple[FeatureWriter, DeadLetterPublisher]],
     ) -> None:
-        self.app, self._topics, self._settings, self._codec = app, topics, settings, codec
+        self.app, self._topics, self._settings = app, topics, settings
+        self._decoder = BatchDecoder(codec)
         self._writers = writers
         self.events = app.topic(topics.events, key_serializer="raw", value_serializer="raw")
         self.merchants = app.topic(
@@ -222,13 +224,15 @@ class FeatureAgents:
         parts: dict[int, list[SourceEvent]] = {}
         letters, arrivals = [], []
         bundles: dict[int, list[BundledEvent]] = {}
-        for event in batch:
-            msg = event.message
-            try:
-                record = self._decode(msg.value)
-            except DecodeError as exc:
+        messages = [event.message for event in batch]
+        for msg, record in zip(
+            messages, self._decoder.decode([m.value for m in messages]), strict=True
+        ):
+            if isinstance(record, DecodeError):
                 letters.append(
-                    DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
+                    DeadLetter.of(
+                        _raw(msg, msg.partition, msg.offset), record, record.reason, STAGE
+                    )
                 )
                 continue
             parts.setdefault(msg.partition, []).append(
@@ -260,14 +264,14 @@ class FeatureAgents:
         arrivals: list[int] = []
         for event in batch:
             msg = event.message
-            for bundled in self._unbundle(msg, letters):
-                try:
-                    record = self._decode(bundled.value)
-                except DecodeError as exc:
+            bundle = self._unbundle(msg, letters)
+            decoded = self._decoder.decode([bundled.value for bundled in bundle])
+            for bundled, record in zip(bundle, decoded, strict=True):
+                if isinstance(record, DecodeError):
                     raw = RawRecord(
                         self._topics.events, bundled.partition, bundled.offset, bundled.value
                     )
-                    letters.append(DeadLetter.of(raw, exc, exc.reason, STAGE))
+                    letters.append(DeadLetter.of(raw, record, record.reason, STAGE))
                     continue
                 parts.setdefault(msg.partition, []).append(
                     SourceEvent.of(
@@ -296,11 +300,6 @@ class FeatureAgents:
                 DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
             )
             return []
-
-    def _decode(self, value: bytes | None) -> dict[str, Any]:
-        if value is None:
-            raise DecodeError("tombstone on the events topic")
-        return dict(self._codec.decode(value))
 
     def _deliver(
         self,
