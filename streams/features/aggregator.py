@@ -168,7 +168,9 @@ class FeatureAggregator:
         self._offsets[part] = event.offset
         if not isinstance(key, str) or not key:
             raise InvalidEventError(f"{self._view.key_field}={key!r} is not an entity id")
-        if len(event.event_id.encode("utf-8")) > MAX_EVENT_ID_BYTES:
+        event_id = event.event_id
+        # At most 4 UTF-8 bytes a character: only long ids need encoding to be measured.
+        if len(event_id) * 4 > MAX_EVENT_ID_BYTES and len(event_id.encode()) > MAX_EVENT_ID_BYTES:
             raise InvalidEventError(f"event id longer than {MAX_EVENT_ID_BYTES} bytes")
         numbers = numeric_values(self._layout, event.record)
         watermark = self._watermarks.get(part)

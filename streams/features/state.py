@@ -192,12 +192,14 @@ class EntityState:
     ) -> None:
         rec = layout.recency
         cells = self.cells
-        undo_pos.extend(range(rec.offset, rec.offset + rec.size))
-        undo_old.extend(cells[rec.offset : rec.offset + rec.size])
-        if t < cells[rec.offset]:  # out of order: an older event is not the latest one
+        start = rec.offset
+        end = start + 1 + len(rec.fields)
+        undo_pos.extend(range(start, end))
+        undo_old.extend(cells[start:end])
+        if t < cells[start]:  # out of order: an older event is not the latest one
             return
-        cells[rec.offset] = float(t)
-        for i, name in enumerate(rec.fields, rec.offset + 1):
+        cells[start] = float(t)
+        for i, name in enumerate(rec.fields, start + 1):
             cells[i] = numbers[name]
 
     def to_dict(self) -> dict[str, Any]:
