@@ -25,6 +25,7 @@ properties) are not: the first fails fast, the second is logged and ignored.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import ssl
 import tempfile
@@ -247,15 +248,18 @@ class FeatureAgents:
             bundles.setdefault(zlib.crc32(key) % self._topics.partitions, []).append(
                 BundledEvent(msg.partition, msg.offset, arrival, msg.value)
             )
-        for partition, events in bundles.items():
+        sent = [
             self.merchants.send_soon(
                 key=str(partition).encode(),
                 value=pack_bundle(events),
                 partition=partition,
                 headers=[(BUNDLE_HEADER, b"1")],
             )
+            for partition, events in bundles.items()
+        ]
         result = merged([self.card.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
+        await _acknowledged([*sent, *self.card.take_sent()])
 
     async def on_merchants(self, batch: Sequence[Any]) -> None:
         """Merchant view: apply per repartition partition, with the source identity."""
@@ -285,6 +289,7 @@ class FeatureAgents:
                 arrivals.append(bundled.timestamp_ms)
         result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
+        await _acknowledged(self.merchant.take_sent())
 
     def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
         """The source events of one repartition message: a bundle, or one event forwarded
@@ -313,6 +318,17 @@ class FeatureAgents:
             dead.publish(letter)
         writer.deliver(view, result, arrivals)
         writer.flush()  # late events and dead letters acknowledged before the ack
+
+
+async def _acknowledged(sent: Sequence[object]) -> None:
+    """Wait until the broker has every forwarded bundle and changelog entry of a batch.
+
+    Faust flushes its producer before committing, but that flush gives up after 0.1 s
+    without a send, so it can commit offsets whose forwards are still queued; a kill -9 then
+    loses them for good. Awaiting them here means a batch is acknowledged (and its offsets
+    become committable) only once what it produced is stored.
+    """
+    await asyncio.gather(*(f for f in sent if inspect.isawaitable(f)))
 
 
 def _raw(msg: Any, partition: int, offset: int, topic: str | None = None) -> RawRecord:
