@@ -4,8 +4,8 @@ Flow: Kafka events (assigned partitions, offsets kept in Bytewax's recovery stor
 decode a batch and group it by ``<view>:<bucket of entity>`` (bad records → dead letters) →
 ``stateful_batch`` running one :class:`FeatureAggregator` per key bucket → a sink that writes
 each view's rows to Redis in one call and late events to their topic. Recovery snapshots hold
-the aggregators' JSON-able snapshots; replays after a restart are skipped by the core's
-per-offset check.
+the aggregators' plain-data snapshots (re-encoded only for entities changed since the last
+epoch); replays after a restart are skipped by the core's per-offset check.
 
 Items between steps are whole groups of events, not single events: Bytewax costs a few
 Python calls per item and step, which per event would be most of the budget.
