@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import numpy as np
+
 from streams.features.definitions import FeatureView
-from streams.features.evaluation import evaluate
 from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
-from streams.features.point_in_time import as_of_batch
 from streams.features.row_codec import MAX_EVENT_ID_BYTES
-from streams.features.rows import FeatureRow, RowBatch
-from streams.features.state import EntityState, numeric_values
+from streams.features.rows import FeatureRow
+from streams.features.state import EntityState, PlainState, numeric_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,19 @@ class AggregationResult:
     applied: int
 
 
+def merged(results: Sequence[AggregationResult]) -> AggregationResult:
+    """One result of several whose entities are disjoint (other partitions or key buckets)."""
+    if len(results) == 1:
+        return results[0]
+    return AggregationResult(
+        tuple(row for r in results for row in r.rows),
+        tuple(event for r in results for event in r.late),
+        tuple(rejected for r in results for rejected in r.rejected),
+        sum(r.replays_skipped for r in results),
+        sum(r.applied for r in results),
+    )
+
+
 class Outcome(Enum):
     """What :meth:`FeatureAggregator.step` did with one event."""
 
@@ -121,6 +134,9 @@ class FeatureAggregator:
         self._states: dict[str, EntityState] = {}
         self._watermarks: dict[str, int] = {}
         self._offsets: dict[str, int] = {}
+        # Snapshot form of each entity unchanged since the last snapshot: an engine that
+        # snapshots every epoch re-encodes only the entities that changed in between.
+        self._encoded: dict[str, PlainState] = {}
 
     @property
     def view(self) -> FeatureView:
@@ -152,7 +168,9 @@ class FeatureAggregator:
         self._offsets[part] = event.offset
         if not isinstance(key, str) or not key:
             raise InvalidEventError(f"{self._view.key_field}={key!r} is not an entity id")
-        if len(event.event_id.encode("utf-8")) > MAX_EVENT_ID_BYTES:
+        event_id = event.event_id
+        # At most 4 UTF-8 bytes a character: only long ids need encoding to be measured.
+        if len(event_id) * 4 > MAX_EVENT_ID_BYTES and len(event_id.encode()) > MAX_EVENT_ID_BYTES:
             raise InvalidEventError(f"event id longer than {MAX_EVENT_ID_BYTES} bytes")
         numbers = numeric_values(self._layout, event.record)
         watermark = self._watermarks.get(part)
@@ -162,6 +180,7 @@ class FeatureAggregator:
             state = self._states[key] = EntityState.empty(self._layout)
         state.apply(self._layout, event.event_id, event.event_time_ms, event.record, numbers)
         state.offsets[part] = event.offset
+        self._encoded.pop(key, None)
         self._watermarks[part] = (
             event.event_time_ms if watermark is None else max(watermark, event.event_time_ms)
         )
@@ -191,39 +210,47 @@ class FeatureAggregator:
         )
 
     def rows(self, entity_ids: Sequence[str]) -> tuple[FeatureRow, ...]:
-        """Current rows of known entities, with both vectors evaluated (vectorised)."""
-        if not entity_ids:
-            return ()
-        batch = RowBatch.stack([self._states[key] for key in entity_ids], self._layout)
-        at = batch.last_event_times
-        after = evaluate(self._view, batch.cells, at)
-        before = as_of_batch(self._view, batch, batch.last_event_ids, at)
+        """Current rows of known entities (copies: later events do not show through)."""
         version = self._layout.version
-        return tuple(
-            FeatureRow(
-                entity_id=key,
-                view_version=version,
-                cells=batch.cells[i],
-                undo_pos=batch.undo_pos[i],
-                undo_old=batch.undo_old[i],
-                max_event_time=self._states[key].max_event_time,
-                applied_count=self._states[key].applied_count,
-                last_event_time=int(at[i]),
-                last_event_id=batch.last_event_ids[i],
-                values=after[i],
-                values_before_last=before[i],
+        out = []
+        for key in entity_ids:
+            state = self._states[key]
+            out.append(
+                FeatureRow(
+                    entity_id=key,
+                    view_version=version,
+                    cells=np.frombuffer(state.cells, dtype=np.float64).copy(),
+                    undo_pos=np.frombuffer(state.undo_pos, dtype=np.int64).copy(),
+                    undo_old=np.frombuffer(state.undo_old, dtype=np.float64).copy(),
+                    max_event_time=state.max_event_time,
+                    applied_count=state.applied_count,
+                    last_event_time=state.last_event_time,
+                    last_event_id=state.last_event_id,
+                    view=self._view,
+                )
             )
-            for i, key in enumerate(entity_ids)
-        )
+        return tuple(out)
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole state as plain JSON-able data (for recovery snapshots)."""
+        """The whole state as plain data (for recovery snapshots).
+
+        Entities are in :meth:`EntityState.to_plain` form, cached until they change, so
+        snapshotting every epoch costs in proportion to the entities changed in it.
+        """
         return {
             "view_version": self._layout.version,
             "watermarks": dict(self._watermarks),
             "offsets": dict(self._offsets),
-            "entities": {key: state.to_dict() for key, state in self._states.items()},
+            "entities": {
+                key: self._encoded_state(key, state) for key, state in self._states.items()
+            },
         }
+
+    def _encoded_state(self, key: str, state: EntityState) -> PlainState:
+        data = self._encoded.get(key)
+        if data is None:
+            data = self._encoded[key] = state.to_plain()
+        return data
 
     @classmethod
     def restore(
@@ -243,7 +270,15 @@ class FeatureAggregator:
         aggregator._watermarks = {str(k): int(v) for k, v in snapshot["watermarks"].items()}
         aggregator._offsets = {str(k): int(v) for k, v in snapshot["offsets"].items()}
         aggregator._states = {
-            str(key): EntityState.from_dict(data, aggregator._layout)
+            str(key): _entity_state(data, aggregator._layout)
             for key, data in snapshot["entities"].items()
         }
         return aggregator
+
+
+def _entity_state(data: Any, layout: StateLayout) -> EntityState:
+    """An entity of a snapshot: plain form, or the JSON form Faust tables hold (and older
+    Bytewax snapshots)."""
+    if isinstance(data, Mapping):
+        return EntityState.from_dict(data, layout)
+    return EntityState.from_plain(data, layout)

@@ -32,3 +32,9 @@ class RowFormatError(FeatureError):
 
 class OnlineStoreError(FeatureError, InfrastructureError):
     """The Redis online store could not be written or read."""
+
+
+class BundleFormatError(FeatureError):
+    """A repartition message whose bytes are not a whole event bundle."""
+
+    reason = "bad_event_bundle"

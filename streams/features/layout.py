@@ -28,6 +28,8 @@ from streams.features.definitions import Aggregation, FeatureView, Window
 
 MomentKind = Literal["count", "sum", "sumsq", "max", "min"]
 Moment = tuple[MomentKind, str | None]
+# Moment kinds as small ints for the per-event hot path (see ``RingSpec``).
+OP_CODES: dict[MomentKind, int] = {"count": 0, "sum": 1, "sumsq": 2, "max": 3, "min": 4}
 
 NO_BUCKET = -1.0
 NO_TIME = -1.0
@@ -87,6 +89,43 @@ class MomentGroup:
         return array("d", [NO_BUCKET, *(IDENTITY[kind] for kind, _ in self.moments)])
 
 
+@dataclass(frozen=True, slots=True)
+class RingSpec:
+    """One moment group flattened for the per-event update (no property calls per event).
+
+    Attributes:
+        bucket_ms: Bucket length.
+        buckets: Slots in the ring (also the stride between a slot's cells).
+        offset: First cell of the ring.
+        end: One past its last cell.
+        template: An empty slot (see :attr:`MomentGroup.empty_template`).
+        ops: Per moment: ``(cell index minus the slot's first cell, op code, field)``.
+    """
+
+    bucket_ms: int
+    buckets: int
+    offset: int
+    end: int
+    template: array[float]
+    ops: tuple[tuple[int, int, str | None], ...]
+
+    @classmethod
+    def of(cls, group: MomentGroup) -> RingSpec:
+        """Flatten one moment group."""
+        n = group.window.buckets
+        ops = tuple(
+            ((i + 1) * n, OP_CODES[kind], name) for i, (kind, name) in enumerate(group.moments)
+        )
+        return cls(
+            group.window.bucket_ms,
+            n,
+            group.offset,
+            group.offset + group.size,
+            group.empty_template,
+            ops,
+        )
+
+
 @dataclass(frozen=True)
 class DistinctSegment:
     """The most recent distinct values of one field, with the time each was last seen."""
@@ -127,15 +166,24 @@ class StateLayout:
     size: int
     numeric_fields: tuple[str, ...]
 
+    @cached_property
+    def rings(self) -> tuple[RingSpec, ...]:
+        """The moment groups flattened for the per-event update."""
+        return tuple(RingSpec.of(group) for group in self.groups)
+
     @property
     def undo_size(self) -> int:
         """Cells one event touches: all of them are recorded to rebuild the state before it."""
         rings = sum(group.stride for group in self.groups)
         return rings + 2 * len(self.distincts) + self.recency.size
 
-    def initial_state(self) -> list[float]:
-        """The state of an entity that has seen no event."""
-        cells = [0.0] * self.size
+    def initial_state(self) -> array[float]:
+        """The state of an entity that has seen no event (a fresh copy)."""
+        return array("d", self._initial_state)
+
+    @cached_property
+    def _initial_state(self) -> array[float]:
+        cells = array("d", [0.0]) * self.size
         for group in self.groups:
             for slot in range(group.window.buckets):
                 for pos, value in zip(group.cells_of(slot), group.empty_template, strict=True):

@@ -21,24 +21,41 @@ from streams.features.layout import layout_of
 from streams.features.row_codec import OnlineFeatures, encode_row, online_features
 from streams.features.rows import FeatureRow
 
-# Writes ARGV[1] unless the stored row is newer: larger max event time, or the same one and
-# more events applied. A row of another view version (bytes 33..38) is always replaced.
-WRITE_IF_NEWER = """
-local old = redis.call('GET', KEYS[1])
-if old and #old >= 38 and string.sub(old, 33, 38) == string.sub(ARGV[1], 33, 38) then
-  local function u64(s, at)
-    local n = 0
-    for i = at, at + 7 do n = n * 256 + string.byte(s, i) end
-    return n
+# A row replaces the stored one unless that is newer: larger max event time, or the same one
+# and more events applied. A row of another view version (bytes 33..38) is always replaced.
+_WRITE_ROW = """
+local function write_row(key, new, ttl)
+  local old = redis.call('GET', key)
+  if old and #old >= 38 and string.sub(old, 33, 38) == string.sub(new, 33, 38) then
+    local function u64(s, at)
+      local n = 0
+      for i = at, at + 7 do n = n * 256 + string.byte(s, i) end
+      return n
+    end
+    local old_t, new_t = u64(old, 1), u64(new, 1)
+    if old_t > new_t or (old_t == new_t and u64(old, 9) > u64(new, 9)) then
+      return 0
+    end
   end
-  local old_t, new_t = u64(old, 1), u64(ARGV[1], 1)
-  if old_t > new_t or (old_t == new_t and u64(old, 9) > u64(ARGV[1], 9)) then
-    return 0
-  end
+  redis.call('SET', key, new, 'PX', ttl)
+  return 1
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
 """
+# One key: KEYS[1], ARGV = (row, ttl ms). Used on Redis Cluster, where keys of one script
+# call must share a slot.
+WRITE_IF_NEWER = _WRITE_ROW + "return write_row(KEYS[1], ARGV[1], ARGV[2])\n"
+# Many keys of one server: ARGV = (one row per key..., ttl ms); returns the rows written.
+# One call instead of one per row: the per-command cost dominated the aggregator's writes.
+WRITE_MANY_IF_NEWER = (
+    _WRITE_ROW
+    + """
+local ttl, written = ARGV[#ARGV], 0
+for i = 1, #KEYS do written = written + write_row(KEYS[i], ARGV[i], ttl) end
+return written
+"""
+)
+# Rows per multi-key call: bounds how long one script holds the server.
+WRITE_CHUNK = 256
 
 
 def wall_clock_ms() -> int:
@@ -73,6 +90,20 @@ class _StoreBase:
         layout = layout_of(view)
         return [(self.key(view, row.entity_id), encode_row(row, now, layout)) for row in rows]
 
+    def _write_calls(
+        self, view: FeatureView, rows: Sequence[FeatureRow], per_key: bool
+    ) -> list[tuple[list[str], list[bytes | int]]]:
+        """(keys, args) of each script call: one per row, or one per chunk of rows."""
+        ttl_ms = view.ttl_seconds * 1000
+        pairs = self._write_args(view, rows)
+        if per_key:
+            return [([key], [blob, ttl_ms]) for key, blob in pairs]
+        calls: list[tuple[list[str], list[bytes | int]]] = []
+        for start in range(0, len(pairs), WRITE_CHUNK):
+            chunk = pairs[start : start + WRITE_CHUNK]
+            calls.append(([key for key, _ in chunk], [*(blob for _, blob in chunk), ttl_ms]))
+        return calls
+
     def _read_args(
         self, view: FeatureView, entity_ids: Sequence[str], at_ms: int | Sequence[int] | None
     ) -> tuple[list[str], int | Sequence[int]]:
@@ -94,15 +125,17 @@ class RedisOnlineStore(_StoreBase):
     ) -> None:
         super().__init__(prefix, clock)
         self._client = client
-        self._script = client.register_script(WRITE_IF_NEWER)
+        self._per_key = isinstance(client, redis.RedisCluster)
+        self._script = client.register_script(
+            WRITE_IF_NEWER if self._per_key else WRITE_MANY_IF_NEWER
+        )
 
     def write(self, view: FeatureView, rows: Sequence[FeatureRow]) -> WriteResult:
         """Store rows in one pipeline; a row never replaces a newer one."""
-        ttl_ms = view.ttl_seconds * 1000
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for key, blob in self._write_args(view, rows):
-                    self._script(keys=[key], args=[blob, ttl_ms], client=pipe)
+                for keys, args in self._write_calls(view, rows, self._per_key):
+                    self._script(keys=keys, args=args, client=pipe)
                 outcomes = pipe.execute()
         except redis.RedisError as exc:
             raise OnlineStoreError(f"writing {len(rows)} {view.name} rows failed: {exc}") from exc
@@ -146,15 +179,17 @@ class AsyncRedisOnlineStore(_StoreBase):
     ) -> None:
         super().__init__(prefix, clock)
         self._client = client
-        self._script = client.register_script(WRITE_IF_NEWER)
+        self._per_key = isinstance(client, aioredis.RedisCluster)
+        self._script = client.register_script(
+            WRITE_IF_NEWER if self._per_key else WRITE_MANY_IF_NEWER
+        )
 
     async def write(self, view: FeatureView, rows: Sequence[FeatureRow]) -> WriteResult:
         """Store rows in one pipeline; a row never replaces a newer one."""
-        ttl_ms = view.ttl_seconds * 1000
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                for key, blob in self._write_args(view, rows):
-                    await self._script(keys=[key], args=[blob, ttl_ms], client=pipe)
+                for keys, args in self._write_calls(view, rows, self._per_key):
+                    await self._script(keys=keys, args=args, client=pipe)
                 outcomes = await pipe.execute()
         except redis.RedisError as exc:
             raise OnlineStoreError(f"writing {len(rows)} {view.name} rows failed: {exc}") from exc

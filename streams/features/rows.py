@@ -7,11 +7,13 @@ A :class:`FeatureRow` is what the aggregator emits and the online store writes; 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
+from streams.features.definitions import FeatureView
 from streams.features.layout import StateLayout
 from streams.features.state import EntityState
 
@@ -33,8 +35,10 @@ class FeatureRow:
         applied_count: Events applied to this entity (ordering tie-break).
         last_event_time: Event time of the last applied event (the row's watermark).
         last_event_id: Id of the last applied event.
-        values: Features with the last event included, evaluated at ``last_event_time``.
-        values_before_last: Features to score the last event: without it, at its time.
+        view: The view that produced it.
+
+    The feature vectors (:attr:`values`, :attr:`values_before_last`) are evaluated on first
+    access: engines store the state, and readers evaluate it at the time they ask for.
     """
 
     entity_id: str
@@ -46,8 +50,21 @@ class FeatureRow:
     applied_count: int
     last_event_time: int
     last_event_id: str
-    values: FloatArray
-    values_before_last: FloatArray
+    view: FeatureView = field(repr=False, compare=False)
+
+    @cached_property
+    def values(self) -> FloatArray:
+        """Features with the last event included, evaluated at ``last_event_time``."""
+        from streams.features.point_in_time import as_of  # (it imports this module)
+
+        return as_of(self.view, self, None, self.last_event_time)
+
+    @cached_property
+    def values_before_last(self) -> FloatArray:
+        """Features to score the last event: without it, at its time."""
+        from streams.features.point_in_time import as_of  # (it imports this module)
+
+        return as_of(self.view, self, self.last_event_id, self.last_event_time)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ def numeric_values(layout: StateLayout, record: Mapping[str, Any]) -> dict[str, 
     return numbers
 
 
+# EntityState.to_plain(): cells, undo positions, undo values (raw bytes), max event time,
+# applied count, last event time, last event id, offsets.
+PlainState = tuple[bytes, bytes, bytes, int, int, int, str, dict[str, int]]
+
+
 def _encode(values: array[float]) -> str:
     return base64.b64encode(np.asarray(values, dtype="<f8").tobytes()).decode("ascii")
 
@@ -84,7 +89,7 @@ class EntityState:
     @classmethod
     def empty(cls, layout: StateLayout) -> EntityState:
         """The state of an entity that has seen nothing."""
-        cells = array("d", layout.initial_state())
+        cells = layout.initial_state()
         # Undo that restores cell 0 to its own value: "before the last event" is empty too.
         undo_pos = array("q", [0]) * layout.undo_size
         return cls(cells, undo_pos, array("d", [cells[0]]) * layout.undo_size)
@@ -118,28 +123,29 @@ class EntityState:
         undo_old: array[float],
     ) -> None:
         cells = self.cells
-        for group in layout.groups:
-            bucket = t // group.window.bucket_ms
-            where = group.cells_of(bucket % group.window.buckets)
-            start, stop, step = where.start, where.stop, where.step
-            undo_pos.extend(where)
-            undo_old.extend(cells[start:stop:step])
+        for ring in layout.rings:
+            bucket = t // ring.bucket_ms
+            start = ring.offset + bucket % ring.buckets
+            end, stride = ring.end, ring.buckets
+            undo_pos.extend(range(start, end, stride))
+            undo_old.extend(cells[start:end:stride])
             held = cells[start]
             if held > bucket:  # the slot already holds a newer bucket: this one has expired
                 continue
             if held < bucket:
-                cells[start:stop:step] = group.empty_template
+                cells[start:end:stride] = ring.template
                 cells[start] = float(bucket)
-            for i, (kind, name) in zip(where[1:], group.moments, strict=True):
-                if kind == "count":
+            for delta, op, name in ring.ops:
+                i = start + delta
+                if op == 0:  # count
                     cells[i] += 1.0
                     continue
                 x = numbers[name] if name is not None else 0.0
-                if kind == "sum":
+                if op == 1:  # sum
                     cells[i] += x
-                elif kind == "sumsq":
+                elif op == 2:  # sum of squares
                     cells[i] += x * x
-                elif kind == "max":
+                elif op == 3:
                     cells[i] = max(cells[i], x)
                 else:
                     cells[i] = min(cells[i], x)
@@ -186,12 +192,14 @@ class EntityState:
     ) -> None:
         rec = layout.recency
         cells = self.cells
-        undo_pos.extend(range(rec.offset, rec.offset + rec.size))
-        undo_old.extend(cells[rec.offset : rec.offset + rec.size])
-        if t < cells[rec.offset]:  # out of order: an older event is not the latest one
+        start = rec.offset
+        end = start + 1 + len(rec.fields)
+        undo_pos.extend(range(start, end))
+        undo_old.extend(cells[start:end])
+        if t < cells[start]:  # out of order: an older event is not the latest one
             return
-        cells[rec.offset] = float(t)
-        for i, name in enumerate(rec.fields, rec.offset + 1):
+        cells[start] = float(t)
+        for i, name in enumerate(rec.fields, start + 1):
             cells[i] = numbers[name]
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,6 +214,43 @@ class EntityState:
             "last_event_id": self.last_event_id,
             "offsets": dict(self.offsets),
         }
+
+    def to_plain(self) -> PlainState:
+        """Compact form for pickled snapshots: vectors as raw native-endian bytes (exact, and
+        ~8x cheaper than :meth:`to_dict`; readable on machines of the same byte order)."""
+        return (
+            self.cells.tobytes(),
+            self.undo_pos.tobytes(),
+            self.undo_old.tobytes(),
+            self.max_event_time,
+            self.applied_count,
+            self.last_event_time,
+            self.last_event_id,
+            dict(self.offsets),
+        )
+
+    @classmethod
+    def from_plain(cls, data: PlainState, layout: StateLayout) -> EntityState:
+        """Rebuild a state written by :meth:`to_plain` for the same layout.
+
+        Raises:
+            RowFormatError: The data does not fit ``layout``.
+        """
+        try:
+            cells, undo_pos, undo_old, max_t, count, last_t, last_id, offsets = data
+            state = cls(
+                cells=_vector("d", cells),
+                undo_pos=_vector("q", undo_pos),
+                undo_old=_vector("d", undo_old),
+                max_event_time=int(max_t),
+                applied_count=int(count),
+                last_event_time=int(last_t),
+                last_event_id=str(last_id),
+                offsets={str(k): int(v) for k, v in offsets.items()},
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise RowFormatError(f"not an entity state: {exc}") from exc
+        return state.fitting(layout)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], layout: StateLayout) -> EntityState:
@@ -227,7 +272,21 @@ class EntityState:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RowFormatError(f"not an entity state: {exc}") from exc
-        sizes = (len(state.cells), len(state.undo_pos), len(state.undo_old))
+        return state.fitting(layout)
+
+    def fitting(self, layout: StateLayout) -> EntityState:
+        """This state, checked to be of ``layout``'s sizes.
+
+        Raises:
+            RowFormatError: It is not.
+        """
+        sizes = (len(self.cells), len(self.undo_pos), len(self.undo_old))
         if sizes != (layout.size, layout.undo_size, layout.undo_size):
             raise RowFormatError(f"entity state sizes {sizes} do not fit view {layout.version}")
-        return state
+        return self
+
+
+def _vector(typecode: str, raw: bytes) -> array[Any]:
+    out: array[Any] = array(typecode)
+    out.frombytes(raw)
+    return out

@@ -1,10 +1,14 @@
 """The Bytewax executor of the feature core (the default engine).
 
 Flow: Kafka events (assigned partitions, offsets kept in Bytewax's recovery store) →
-decode in batches (bad records → dead letters) → key by ``<view>:<bucket of entity>`` →
+decode a batch and group it by ``<view>:<bucket of entity>`` (bad records → dead letters) →
 ``stateful_batch`` running one :class:`FeatureAggregator` per key bucket → a sink that writes
-rows to Redis and late events to their topic. Recovery snapshots hold the aggregators'
-JSON-able snapshots; replays after a restart are skipped by the core's per-offset check.
+each view's rows to Redis in one call and late events to their topic. Recovery snapshots hold
+the aggregators' plain-data snapshots (re-encoded only for entities changed since the last
+epoch); replays after a restart are skipped by the core's per-offset check.
+
+Items between steps are whole groups of events, not single events: Bytewax costs a few
+Python calls per item and step, which per event would be most of the budget.
 
 Bytewax itself pickles the snapshot objects into its recovery database; what it pickles is
 plain data produced here, and that database is local to the aggregator.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -24,13 +29,35 @@ from bytewax.operators import StatefulBatchLogic
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
 from schemas import AvroCodec, DecodeError
-from streams.features.aggregator import AggregationResult, FeatureAggregator, SourceEvent
+from streams.features.aggregator import (
+    AggregationResult,
+    FeatureAggregator,
+    SourceEvent,
+    merged,
+)
 from streams.features.definitions import FeatureView
+from streams.features.engines.batch_decoder import BatchDecoder
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
 from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
 
-# One item between steps: ("dlq", DeadLetter) or (bucket key, (view, event, arrival ms)).
+
+@dataclass
+class EventGroup:
+    """One view's events of one key bucket from one source batch, in source order.
+
+    Attributes:
+        view: The view's name.
+        events: The decoded events.
+        arrivals: When each entered Kafka (epoch ms), for the freshness metric.
+    """
+
+    view: str
+    events: list[SourceEvent] = field(default_factory=list)
+    arrivals: list[int] = field(default_factory=list)
+
+
+# One item between steps: ("dlq", DeadLetter) or (bucket key, EventGroup).
 Routed = tuple[str, Any]
 Delivery = tuple[str, AggregationResult, list[int]]
 
@@ -41,25 +68,31 @@ def bucket_key(view: FeatureView, entity_id: str, buckets: int) -> str:
 
 
 def route(
-    messages: Sequence[Any], codec: AvroCodec, views: Sequence[FeatureView], buckets: int
+    messages: Sequence[Any], decoder: BatchDecoder, views: Sequence[FeatureView], buckets: int
 ) -> list[Routed]:
-    """Decode a batch; every good event goes to one bucket per view, bad ones to the DLQ."""
+    """Decode a batch and group it per view and key bucket; bad records go to the DLQ."""
     out: list[Routed] = []
-    for msg in messages:
-        try:
-            if msg.value is None:
-                raise DecodeError("tombstone on the events topic")
-            record = codec.decode(msg.value)
-        except DecodeError as exc:
-            out.append(("dlq", DeadLetter.of(_Message(msg), exc, exc.reason, STAGE)))
+    groups: dict[str, EventGroup] = {}
+    for msg, record in zip(messages, decoder.decode([m.value for m in messages]), strict=True):
+        if isinstance(record, DecodeError):
+            out.append(("dlq", DeadLetter.of(_Message(msg), record, record.reason, STAGE)))
             continue
         arrival = msg.timestamp[1] if msg.timestamp else 0
+        # Views reading time from the same field share one event object.
+        made: dict[str, SourceEvent] = {}
         for view in views:
-            event = SourceEvent.of(
-                view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
-            )
-            key = str(record.get(view.key_field) or "")
-            out.append((bucket_key(view, key, buckets), (view.name, event, arrival)))
+            event = made.get(view.event_time_field)
+            if event is None:
+                event = made[view.event_time_field] = SourceEvent.of(
+                    view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
+                )
+            key = bucket_key(view, str(record.get(view.key_field) or ""), buckets)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = EventGroup(view.name)
+            group.events.append(event)
+            group.arrivals.append(arrival)
+    out.extend(groups.items())
     return out
 
 
@@ -103,9 +136,9 @@ class AggregateLogic(StatefulBatchLogic[Any, Delivery, dict[str, Any]]):
             else FeatureAggregator.restore(view, resume, allowed_lateness_ms=lateness_ms)
         )
 
-    def on_batch(self, values: list[Any]) -> tuple[Iterable[Delivery], bool]:
-        result = self.aggregator.apply(event for _, event, _ in values)
-        arrivals = [arrival for _, _, arrival in values]
+    def on_batch(self, values: list[EventGroup]) -> tuple[Iterable[Delivery], bool]:
+        result = self.aggregator.apply(event for group in values for event in group.events)
+        arrivals = [arrival for group in values for arrival in group.arrivals]
         return [(self.view.name, result, arrivals)], StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict[str, Any]:
@@ -133,8 +166,14 @@ class FeatureSink(DynamicSink[Any]):
         writer = self._make_writer()
 
         def deliver(items: list[Any]) -> None:
+            # One store write per view and activation, whatever the number of key buckets.
+            per_view: dict[str, tuple[list[AggregationResult], list[int]]] = {}
             for _key, (view_name, result, arrivals) in items:
-                writer.deliver(self._views[view_name], result, arrivals)
+                results, times = per_view.setdefault(view_name, ([], []))
+                results.append(result)
+                times.extend(arrivals)
+            for view_name, (results, times) in per_view.items():
+                writer.deliver(self._views[view_name], merged(results), times)
             writer.flush()
 
         return _WriterPartition(deliver)
@@ -179,14 +218,13 @@ def build_flow(
         add_config=consumer_config,
         batch_size=settings.batch_size,
     )
+    decoder = BatchDecoder(codec)
     routed: Stream[Routed] = op.flat_map_batch(
-        "decode", source.oks, lambda batch: route(batch, codec, views, settings.key_buckets)
+        "decode", source.oks, lambda batch: route(batch, decoder, views, settings.key_buckets)
     )
     split = op.branch("split", routed, lambda item: item[0] != "dlq")
     op.output("dead_letters", split.falses, DeadLetterSink(make_publisher))
-    keyed = op.key_on("by_bucket", split.trues, lambda item: item[0])
-    payloads = op.map_value("payload", keyed, lambda item: item[1])
-    results = [_aggregate(payloads, view, settings.allowed_lateness_ms) for view in views]
+    results = [_aggregate(split.trues, view, settings.allowed_lateness_ms) for view in views]
     merged = op.merge("results", *results)
     op.output("online_store", merged, FeatureSink(make_writer, views))
     return flow
@@ -195,7 +233,7 @@ def build_flow(
 def _aggregate(payloads: Stream[Any], view: FeatureView, lateness_ms: int) -> Stream[Any]:
     """One view's share of the stream through its own stateful step (the builder gets only
     the resume state, so each view needs a step of its own)."""
-    mine = op.filter(f"only_{view.name}", payloads, lambda kv: kv[1][0] == view.name)
+    mine = op.filter(f"only_{view.name}", payloads, lambda kv: kv[1].view == view.name)
     return op.stateful_batch(
         f"aggregate_{view.name}",
         mine,

@@ -25,6 +25,7 @@ properties) are not: the first fails fast, the second is logged and ignored.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import ssl
 import tempfile
@@ -39,12 +40,20 @@ import redis
 
 from schemas import AvroCodec, DecodeError
 from streams.exceptions import ConfigurationError, InfrastructureError
-from streams.features.aggregator import AggregationResult, SourceEvent
+from streams.features.aggregator import AggregationResult, SourceEvent, merged
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
+from streams.features.engines.batch_decoder import BatchDecoder
+from streams.features.engines.event_bundle import (
+    BUNDLE_HEADER,
+    BundledEvent,
+    pack_bundle,
+    unpack_bundle,
+)
 from streams.features.engines.faust_state import PartitionedState
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
+from streams.features.exceptions import BundleFormatError
 from streams.features.metrics import FeatureMetrics
 from streams.features.online_store import RedisOnlineStore
 from streams.kafka.admin import create_topics
@@ -172,7 +181,8 @@ class FeatureAgents:
         codec: AvroCodec,
         writers: dict[str, tuple[FeatureWriter, DeadLetterPublisher]],
     ) -> None:
-        self.app, self._topics, self._settings, self._codec = app, topics, settings, codec
+        self.app, self._topics, self._settings = app, topics, settings
+        self._decoder = BatchDecoder(codec)
         self._writers = writers
         self.events = app.topic(topics.events, key_serializer="raw", value_serializer="raw")
         self.merchants = app.topic(
@@ -211,16 +221,19 @@ class FeatureAgents:
             yield [event for event in batch if event.message.tp in assigned]
 
     async def on_events(self, batch: Sequence[Any]) -> None:
-        """Card view: apply per source partition, forward to the merchant topic."""
+        """Card view: apply per source partition, forward bundles to the merchant topic."""
         parts: dict[int, list[SourceEvent]] = {}
         letters, arrivals = [], []
-        for event in batch:
-            msg = event.message
-            try:
-                record = self._decode(msg.value)
-            except DecodeError as exc:
+        bundles: dict[int, list[BundledEvent]] = {}
+        messages = [event.message for event in batch]
+        for msg, record in zip(
+            messages, self._decoder.decode([m.value for m in messages]), strict=True
+        ):
+            if isinstance(record, DecodeError):
                 letters.append(
-                    DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
+                    DeadLetter.of(
+                        _raw(msg, msg.partition, msg.offset), record, record.reason, STAGE
+                    )
                 )
                 continue
             parts.setdefault(msg.partition, []).append(
@@ -228,54 +241,70 @@ class FeatureAgents:
                     CARD, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
                 )
             )
-            arrivals.append(int(msg.timestamp * 1000))
-            self._forward(msg, record.get(MERCHANT.key_field))
-        result = _merged([self.card.apply(p, events) for p, events in parts.items()])
+            arrival = int(msg.timestamp * 1000)
+            arrivals.append(arrival)
+            merchant = record.get(MERCHANT.key_field)
+            key = merchant.encode() if isinstance(merchant, str) else b""
+            bundles.setdefault(zlib.crc32(key) % self._topics.partitions, []).append(
+                BundledEvent(msg.partition, msg.offset, arrival, msg.value)
+            )
+        sent = [
+            self.merchants.send_soon(
+                key=str(partition).encode(),
+                value=pack_bundle(events),
+                partition=partition,
+                headers=[(BUNDLE_HEADER, b"1")],
+            )
+            for partition, events in bundles.items()
+        ]
+        result = merged([self.card.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
+        await _acknowledged([*sent, *self.card.take_sent()])
 
     async def on_merchants(self, batch: Sequence[Any]) -> None:
         """Merchant view: apply per repartition partition, with the source identity."""
         parts: dict[int, list[SourceEvent]] = {}
-        letters, arrivals = [], []
+        letters: list[DeadLetter] = []
+        arrivals: list[int] = []
         for event in batch:
             msg = event.message
-            headers = dict(msg.headers or ())
-            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
-            try:
-                record = self._decode(msg.value)
-            except DecodeError as exc:
-                letters.append(
-                    DeadLetter.of(
-                        _raw(msg, partition, offset, self._topics.events), exc, exc.reason, STAGE
+            bundle = self._unbundle(msg, letters)
+            decoded = self._decoder.decode([bundled.value for bundled in bundle])
+            for bundled, record in zip(bundle, decoded, strict=True):
+                if isinstance(record, DecodeError):
+                    raw = RawRecord(
+                        self._topics.events, bundled.partition, bundled.offset, bundled.value
+                    )
+                    letters.append(DeadLetter.of(raw, record, record.reason, STAGE))
+                    continue
+                parts.setdefault(msg.partition, []).append(
+                    SourceEvent.of(
+                        MERCHANT,
+                        record,
+                        topic=self._topics.events,
+                        partition=bundled.partition,
+                        offset=bundled.offset,
                     )
                 )
-                continue
-            parts.setdefault(msg.partition, []).append(
-                SourceEvent.of(
-                    MERCHANT, record, topic=self._topics.events, partition=partition, offset=offset
-                )
-            )
-            arrivals.append(int(msg.timestamp * 1000))
-        result = _merged([self.merchant.apply(p, events) for p, events in parts.items()])
+                arrivals.append(bundled.timestamp_ms)
+        result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
+        await _acknowledged(self.merchant.take_sent())
 
-    def _decode(self, value: bytes | None) -> dict[str, Any]:
-        if value is None:
-            raise DecodeError("tombstone on the events topic")
-        return dict(self._codec.decode(value))
-
-    def _forward(self, msg: Any, merchant_id: object) -> None:
-        key = merchant_id.encode() if isinstance(merchant_id, str) else b""
-        self.merchants.send_soon(
-            key=key,
-            value=msg.value,
-            timestamp=msg.timestamp,
-            partition=zlib.crc32(key) % self._topics.partitions,
-            headers=[
-                (H_PARTITION, str(msg.partition).encode()),
-                (H_OFFSET, str(msg.offset).encode()),
-            ],
-        )
+    def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
+        """The source events of one repartition message: a bundle, or one event forwarded
+        by an older worker (source partition and offset in headers)."""
+        headers = dict(msg.headers or ())
+        if BUNDLE_HEADER not in headers:
+            partition, offset = int(headers[H_PARTITION]), int(headers[H_OFFSET])
+            return [BundledEvent(partition, offset, int(msg.timestamp * 1000), msg.value)]
+        try:
+            return unpack_bundle(msg.value or b"")
+        except BundleFormatError as exc:
+            letters.append(
+                DeadLetter.of(_raw(msg, msg.partition, msg.offset), exc, exc.reason, STAGE)
+            )
+            return []
 
     def _deliver(
         self,
@@ -291,6 +320,17 @@ class FeatureAgents:
         writer.flush()  # late events and dead letters acknowledged before the ack
 
 
+async def _acknowledged(sent: Sequence[object]) -> None:
+    """Wait until the broker has every forwarded bundle and changelog entry of a batch.
+
+    Faust flushes its producer before committing, but that flush gives up after 0.1 s
+    without a send, so it can commit offsets whose forwards are still queued; a kill -9 then
+    loses them for good. Awaiting them here means a batch is acknowledged (and its offsets
+    become committable) only once what it produced is stored.
+    """
+    await asyncio.gather(*(f for f in sent if inspect.isawaitable(f)))
+
+
 def _raw(msg: Any, partition: int, offset: int, topic: str | None = None) -> RawRecord:
     return RawRecord(
         topic or msg.topic,
@@ -300,17 +340,6 @@ def _raw(msg: Any, partition: int, offset: int, topic: str | None = None) -> Raw
         msg.key,
         [(k, bytes(v)) for k, v in (msg.headers or ()) if k not in (H_PARTITION, H_OFFSET)],
         int(msg.timestamp * 1000),
-    )
-
-
-def _merged(results: Sequence[AggregationResult]) -> AggregationResult:
-    """One result of per-partition results (their entities are disjoint)."""
-    return AggregationResult(
-        tuple(row for r in results for row in r.rows),
-        tuple(event for r in results for event in r.late),
-        tuple(rejected for r in results for rejected in r.rejected),
-        sum(r.replays_skipped for r in results),
-        sum(r.applied for r in results),
     )
 
 

@@ -52,6 +52,7 @@ class PartitionedState:
         self._table = table
         self._send = send_changelog
         self._live: dict[int, FeatureAggregator] = {}
+        self._sent: list[object] = []
 
     def forget(self) -> None:
         """Drop the live aggregators (on a rebalance: the table is the truth again)."""
@@ -75,9 +76,15 @@ class PartitionedState:
             )
         return result
 
+    def take_sent(self) -> list[object]:
+        """What the changelog callback returned since the last call (Faust: the futures of
+        the changelog messages, for the agent to await before its batch is acknowledged)."""
+        sent, self._sent = self._sent, []
+        return sent
+
     def _put(self, partition: int, key: str, value: dict[str, Any]) -> None:
         self._table[key] = value
-        self._send(partition, key, value)
+        self._sent.append(self._send(partition, key, value))
 
     def _load(self, partition: int) -> FeatureAggregator:
         marks = self._table.get(watermark_key(partition)) or {"watermarks": {}}

@@ -23,7 +23,7 @@ class AggregatorSettings(BaseSettings):
     key_buckets: int = 16
     recovery_dir: Path | None = None
     # Bytewax snapshots every touched key bucket at each epoch end: exact recovery after
-    # kill -9, at the price of freshness (the epoch interval) and CPU (state size per epoch).
+    # kill -9, at the price of CPU per epoch (in proportion to the entities changed in it).
     recovery: bool = True
     snapshot_interval_s: float = 5.0
     redis_prefix: str = "feat"
