@@ -65,17 +65,17 @@ def get(
     at_ms: int | None = typer.Option(None, help="Evaluate at this time (default: now)."),
 ) -> None:
     """Online features of entities as of now (one round trip)."""
-    import redis
 
     from streams.features.catalog import get_view
     from streams.features.engines.settings import AggregatorSettings
     from streams.features.online_store import RedisOnlineStore
+    from streams.redis_client import make_redis
 
     context = get_context(ctx)
     try:
         found = get_view(view)
         store = RedisOnlineStore(
-            redis.Redis.from_url(str(context.redis.url)), prefix=AggregatorSettings().redis_prefix
+            make_redis(context.redis), prefix=AggregatorSettings().redis_prefix
         )
         online = store.get(entities, found, None, at_ms or time.time_ns() // 1_000_000)
     except EventmlError as exc:
@@ -96,7 +96,6 @@ def materialize(
 
     Safe beside a running aggregator: a row never replaces a newer one.
     """
-    import redis
     from rich.progress import Progress
 
     from schemas import AvroCodec, default_catalog
@@ -105,14 +104,13 @@ def materialize(
     from streams.features.materialize import materialize as run
     from streams.features.online_store import RedisOnlineStore
     from streams.reader import TopicReader
+    from streams.redis_client import make_redis
 
     context = get_context(ctx)
     settings = AggregatorSettings()
     try:
         chosen = [get_view(v) for v in views] if views else list(list_views())
-        store = RedisOnlineStore(
-            redis.Redis.from_url(str(context.redis.url)), prefix=settings.redis_prefix
-        )
+        store = RedisOnlineStore(make_redis(context.redis), prefix=settings.redis_prefix)
         codec = AvroCodec(default_catalog(), "transaction")
         records = TopicReader(context.kafka, context.topics.events, codec)
         with Progress(console=console, transient=True) as progress:

@@ -118,17 +118,17 @@ def aggregator(
         updates["recovery_dir"] = context.infra.home / f"{settings.app_id}-recovery"
     settings = settings.model_copy(update=updates)
     try:
-        kafka, redis_url = context.kafka, str(context.redis.url)
+        kafka, redis_settings = context.kafka, context.redis
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"aggregator running ({settings.engine}); Ctrl-C stops it")
         if settings.engine == "faust":
             from streams.features.engines.faust_app import run_faust
 
-            run_faust(kafka, context.topics, settings, redis_url, stop_flag())
+            run_faust(kafka, context.topics, settings, redis_settings, stop_flag())
         else:
             from streams.features.engines.bytewax_runner import run_bytewax
 
-            run_bytewax(kafka, context.topics, settings, redis_url)
+            run_bytewax(kafka, context.topics, settings, redis_settings)
     except EventmlError as exc:
         raise fail(str(exc)) from exc
 
@@ -136,7 +136,6 @@ def aggregator(
 @app.command()
 def inference(ctx: typer.Context) -> None:
     """Score every event: online features + ONNX models by alias → the predictions topic."""
-    import redis
     from prometheus_client import REGISTRY
 
     from inference import InferenceMetrics, InferenceRunner, InferenceSettings
@@ -146,12 +145,14 @@ def inference(ctx: typer.Context) -> None:
     from streams.features.engines.settings import AggregatorSettings
     from streams.features.online_store import RedisOnlineStore
     from streams.metrics_server import serve_metrics
+    from streams.redis_client import make_redis
 
     context = get_context(ctx)
     settings = InferenceSettings()
     try:
-        client = redis.Redis.from_url(str(context.redis.url))
-        store = RedisOnlineStore(client, prefix=AggregatorSettings().redis_prefix)
+        store = RedisOnlineStore(
+            make_redis(context.redis), prefix=AggregatorSettings().redis_prefix
+        )
         runner = InferenceRunner(
             context.kafka,
             context.topics,

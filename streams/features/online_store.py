@@ -7,10 +7,11 @@ Values are :mod:`~streams.features.row_codec` blobs with the view's TTL.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -54,6 +55,8 @@ for i = 1, #KEYS do written = written + write_row(KEYS[i], ARGV[i], ttl) end
 return written
 """
 )
+# (keys, args) of one script call.
+WriteCall = tuple[list[str], list[bytes | int]]
 # Rows per multi-key call: bounds how long one script holds the server.
 WRITE_CHUNK = 256
 
@@ -92,13 +95,13 @@ class _StoreBase:
 
     def _write_calls(
         self, view: FeatureView, rows: Sequence[FeatureRow], per_key: bool
-    ) -> list[tuple[list[str], list[bytes | int]]]:
+    ) -> list[WriteCall]:
         """(keys, args) of each script call: one per row, or one per chunk of rows."""
         ttl_ms = view.ttl_seconds * 1000
         pairs = self._write_args(view, rows)
         if per_key:
             return [([key], [blob, ttl_ms]) for key, blob in pairs]
-        calls: list[tuple[list[str], list[bytes | int]]] = []
+        calls: list[WriteCall] = []
         for start in range(0, len(pairs), WRITE_CHUNK):
             chunk = pairs[start : start + WRITE_CHUNK]
             calls.append(([key for key, _ in chunk], [*(blob for _, blob in chunk), ttl_ms]))
@@ -121,7 +124,11 @@ class RedisOnlineStore(_StoreBase):
     """
 
     def __init__(
-        self, client: redis.Redis, *, prefix: str = "feat", clock: Callable[[], int] = wall_clock_ms
+        self,
+        client: redis.Redis | redis.RedisCluster,
+        *,
+        prefix: str = "feat",
+        clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         super().__init__(prefix, clock)
         self._client = client
@@ -131,16 +138,35 @@ class RedisOnlineStore(_StoreBase):
         )
 
     def write(self, view: FeatureView, rows: Sequence[FeatureRow]) -> WriteResult:
-        """Store rows in one pipeline; a row never replaces a newer one."""
+        """Store rows in one pipeline (one per node on a cluster); a row never replaces a
+        newer one."""
+        calls = self._write_calls(view, rows, self._per_key)
         try:
-            with self._client.pipeline(transaction=False) as pipe:
-                for keys, args in self._write_calls(view, rows, self._per_key):
-                    self._script(keys=keys, args=args, client=pipe)
-                outcomes = pipe.execute()
+            outcomes: list[Any] = []
+            for client, node_calls in self._pipelines(calls):
+                with client.pipeline(transaction=False) as pipe:
+                    for keys, args in node_calls:
+                        self._script(keys=keys, args=args, client=pipe)
+                    outcomes += pipe.execute()
         except redis.RedisError as exc:
+            if isinstance(self._client, redis.RedisCluster):
+                self._client.nodes_manager.initialize()  # slots may have moved: re-learn them
             raise OnlineStoreError(f"writing {len(rows)} {view.name} rows failed: {exc}") from exc
         written = sum(int(x) for x in outcomes)
         return WriteResult(written, len(rows) - written)
+
+    def _pipelines(self, calls: list[WriteCall]) -> list[tuple[redis.Redis, list[WriteCall]]]:
+        """Calls grouped per server: a cluster client refuses scripts in its pipelines, so
+        each node's share goes through that node's own connection, pipelined."""
+        client = self._client
+        if not isinstance(client, redis.RedisCluster):
+            return [(client, calls)]
+        groups: dict[str, tuple[redis.Redis, list[WriteCall]]] = {}
+        for call in calls:
+            node = client.get_node_from_key(call[0][0])  # type: ignore[no-untyped-call]
+            connection = client.get_redis_connection(node)
+            groups.setdefault(node.name, (connection, []))[1].append(call)
+        return list(groups.values())
 
     def get(
         self,
@@ -160,7 +186,10 @@ class RedisOnlineStore(_StoreBase):
         """
         keys, at = self._read_args(view, entity_ids, at_ms)
         try:
-            blobs = self._client.mget(keys) if keys else []
+            if isinstance(self._client, redis.RedisCluster):
+                blobs = self._client.mget_nonatomic(keys) if keys else []  # one MGET per slot
+            else:
+                blobs = self._client.mget(keys) if keys else []
         except redis.RedisError as exc:
             raise OnlineStoreError(f"reading {len(keys)} {view.name} rows failed: {exc}") from exc
         # Clients are built with decode_responses=False: values are bytes or None.
@@ -172,7 +201,7 @@ class AsyncRedisOnlineStore(_StoreBase):
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: aioredis.Redis | aioredis.RedisCluster,
         *,
         prefix: str = "feat",
         clock: Callable[[], int] = wall_clock_ms,
@@ -185,12 +214,17 @@ class AsyncRedisOnlineStore(_StoreBase):
         )
 
     async def write(self, view: FeatureView, rows: Sequence[FeatureRow]) -> WriteResult:
-        """Store rows in one pipeline; a row never replaces a newer one."""
+        """Store rows in one pipeline (concurrent per-key calls on a cluster, whose client
+        refuses scripts in pipelines); a row never replaces a newer one."""
+        calls = self._write_calls(view, rows, self._per_key)
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for keys, args in self._write_calls(view, rows, self._per_key):
-                    await self._script(keys=keys, args=args, client=pipe)
-                outcomes = await pipe.execute()
+            if isinstance(self._client, aioredis.RedisCluster):
+                outcomes = await asyncio.gather(*(self._script(keys=k, args=a) for k, a in calls))
+            else:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for keys, args in calls:
+                        await self._script(keys=keys, args=args, client=pipe)
+                    outcomes = await pipe.execute()
         except redis.RedisError as exc:
             raise OnlineStoreError(f"writing {len(rows)} {view.name} rows failed: {exc}") from exc
         written = sum(int(x) for x in outcomes)
@@ -206,7 +240,10 @@ class AsyncRedisOnlineStore(_StoreBase):
         """Point-in-time features of entities in one round trip; see ``RedisOnlineStore.get``."""
         keys, at = self._read_args(view, entity_ids, at_ms)
         try:
-            blobs = await self._client.mget(keys) if keys else []
+            if isinstance(self._client, aioredis.RedisCluster):
+                blobs = await self._client.mget_nonatomic(keys) if keys else []
+            else:
+                blobs = await self._client.mget(keys) if keys else []
         except redis.RedisError as exc:
             raise OnlineStoreError(f"reading {len(keys)} {view.name} rows failed: {exc}") from exc
         # Clients are built with decode_responses=False: values are bytes or None.

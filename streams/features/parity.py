@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import redis
 
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.features.backfill import QueryPoint, features_at, features_for_events
@@ -19,7 +18,8 @@ from streams.features.catalog import list_views
 from streams.features.online_store import RedisOnlineStore
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
-from streams.settings import KafkaSettings
+from streams.redis_client import make_redis
+from streams.settings import KafkaSettings, RedisSettings
 
 
 def produce_stream(
@@ -41,6 +41,7 @@ def start_aggregator(
     engine: str,
     prefix: str,
     metrics_port: int = 0,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``eventml run aggregator`` as its own process, as operators run it."""
     env = {
@@ -55,6 +56,7 @@ def start_aggregator(
             "EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S", "0.5"
         ),
         "EVENTML_AGGREGATOR_APP_ID": f"agg-{prefix}-{topics.prefix.strip('.')}",
+        **(extra_env or {}),
     }
     with (home / f"aggregator-{engine}.log").open("ab") as log:
         return subprocess.Popen(
@@ -66,7 +68,9 @@ def start_aggregator(
         )
 
 
-def parity_diff(redis_url: str, prefix: str, events: list[dict[str, Any]]) -> float:
+def parity_diff(
+    redis_url: str, prefix: str, events: list[dict[str, Any]], cluster: bool = False
+) -> float:
     """Largest |online - backfill| (inf while some entity's row is missing or behind).
 
     Two checks. (1) At every entity's last event, for views keyed like the topic (card):
@@ -75,7 +79,9 @@ def parity_diff(redis_url: str, prefix: str, events: list[dict[str, Any]]) -> fl
     its entity's events interleaved across source partitions in arrival order, which no
     engine can reproduce, but every aggregate is order-independent once all are applied.
     """
-    store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=prefix)
+    store = RedisOnlineStore(
+        make_redis(RedisSettings(url=redis_url, cluster=cluster)), prefix=prefix
+    )
     end = max(int(e["event_time"]) for e in events) + 1
     worst = 0.0
     for view in list_views():
@@ -107,13 +113,17 @@ def _per_event_diff(store: RedisOnlineStore, view: Any, events: list[dict[str, A
 
 
 def wait_for_parity(
-    redis_url: str, prefix: str, events: list[dict[str, Any]], timeout_s: float = 60.0
+    redis_url: str,
+    prefix: str,
+    events: list[dict[str, Any]],
+    timeout_s: float = 60.0,
+    cluster: bool = False,
 ) -> float:
     """Poll until online equals backfill (0 difference) or the time is up."""
     deadline = time.monotonic() + timeout_s
     diff = float("inf")
     while time.monotonic() < deadline:
-        diff = parity_diff(redis_url, prefix, events)
+        diff = parity_diff(redis_url, prefix, events, cluster)
         if diff <= 1e-9:
             return diff
         time.sleep(0.5)

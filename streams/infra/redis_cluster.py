@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ class EmbeddedRedisCluster:
     """
 
     def __init__(self, data_dir: Path, nodes: int = 3) -> None:
-        self.ports = [free_port() for _ in range(nodes)]
+        self.ports = [_cluster_port() for _ in range(nodes)]
         self.processes: list[ServerProcess] = []
         for port in self.ports:
             node_dir = data_dir / f"node-{port}"
@@ -68,3 +69,17 @@ class EmbeddedRedisCluster:
 
 def _pinger(url: str) -> Callable[[], bool]:
     return lambda: redis_answers(url)
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free too."""
+    while True:
+        port = free_port()
+        if port > 55535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port

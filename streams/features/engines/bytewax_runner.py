@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import redis
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
 
@@ -19,7 +18,8 @@ from streams.kafka.clients import make_producer
 from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
-from streams.settings import KafkaSettings
+from streams.redis_client import make_redis
+from streams.settings import KafkaSettings, RedisSettings
 
 log = logging.getLogger(__name__)
 RECOVERY_PARTITIONS = 1
@@ -37,7 +37,7 @@ def run_bytewax(
     kafka: KafkaSettings,
     topics: TopicCatalogue,
     settings: AggregatorSettings,
-    redis_url: str,
+    redis_settings: RedisSettings,
 ) -> None:
     """Run the flow until the process is stopped (Ctrl-C or SIGTERM)."""
     views = list_views()
@@ -45,7 +45,7 @@ def run_bytewax(
     metrics = FeatureMetrics("bytewax")
 
     def make_writer() -> FeatureWriter:
-        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=settings.redis_prefix)
+        store = RedisOnlineStore(make_redis(redis_settings), prefix=settings.redis_prefix)
         return FeatureWriter(
             store,
             make_producer(kafka),

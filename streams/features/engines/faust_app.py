@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import faust
-import redis
 
 from schemas import AvroCodec, DecodeError
 from streams.exceptions import ConfigurationError, InfrastructureError
@@ -62,7 +61,8 @@ from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
 from streams.kafka.message import RawRecord
 from streams.kafka.topics import DAY_MS, TopicCatalogue, TopicSpec
 from streams.producer import codec_for
-from streams.settings import KafkaSettings
+from streams.redis_client import make_redis
+from streams.settings import KafkaSettings, RedisSettings
 
 log = logging.getLogger(__name__)
 SASL_MECHANISMS = frozenset({"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"})
@@ -347,7 +347,7 @@ def build_app(
     kafka: KafkaSettings,
     topics: TopicCatalogue,
     settings: AggregatorSettings,
-    redis_url: str,
+    redis_settings: RedisSettings,
     datadir: Path | None = None,
     metrics: FeatureMetrics | None = None,
 ) -> faust.App:
@@ -357,7 +357,7 @@ def build_app(
         kafka: Resolved Kafka settings.
         topics: Topic catalogue (``partitions`` becomes ``topic_partitions``).
         settings: Aggregator settings.
-        redis_url: The online store.
+        redis_settings: The online store (single server or cluster).
         datadir: Faust's data directory (``settings.recovery_dir`` or a temporary one).
         metrics: Where to count (a ``faust``-labelled default if ``None``).
     """
@@ -368,7 +368,7 @@ def build_app(
     writers = {}
     for view in (CARD, MERCHANT):
         producer = make_producer(kafka)
-        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=settings.redis_prefix)
+        store = RedisOnlineStore(make_redis(redis_settings), prefix=settings.redis_prefix)
         writers[view.name] = (
             FeatureWriter(
                 store, producer, topics.late_events, codec, counted, retry_s=settings.redis_retry_s
@@ -410,7 +410,7 @@ def run_faust(
     kafka: KafkaSettings,
     topics: TopicCatalogue,
     settings: AggregatorSettings,
-    redis_url: str,
+    redis_settings: RedisSettings,
     stop: threading.Event | None = None,
 ) -> None:
     """Run a Faust worker of the aggregator in this process until stopped.
@@ -421,7 +421,7 @@ def run_faust(
         InfrastructureError: The worker crashed (broker, Redis...): exit non-zero.
     """
     create_topics(make_admin(kafka), internal_topics(settings, topics))
-    app = build_app(kafka, topics, settings, redis_url)
+    app = build_app(kafka, topics, settings, redis_settings)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     worker = _Worker(app, loop=loop, quiet=True, override_logging=False, redirect_stdouts=False)

@@ -32,10 +32,10 @@ import logging, sys
 from streams.features.engines.faust_app import run_faust
 from streams.features.engines.settings import AggregatorSettings
 from streams.kafka.topics import TopicCatalogue
-from streams.settings import KafkaSettings
+from streams.settings import KafkaSettings, RedisSettings
 logging.basicConfig(level=logging.WARNING)
 run_faust(KafkaSettings(), TopicCatalogue(prefix=sys.argv[1], partitions=int(sys.argv[2])),
-          AggregatorSettings(), sys.argv[3])
+          AggregatorSettings(), RedisSettings(url=sys.argv[3]))
 """
 
 
