@@ -129,6 +129,8 @@ class AvroCodec:
         return record
 
     def _decode_single_object(self, data: bytes) -> Record:
+        if len(data) < single_object.HEADER_SIZE:
+            raise DecodeError(f"{self.record}: truncated single-object header ({len(data)} bytes)")
         fingerprint, body = single_object.unframe(data)
         writer = self.catalog.by_fingerprint(fingerprint)
         if writer is None:

@@ -7,7 +7,6 @@ Values are :mod:`~streams.features.row_codec` blobs with the view's TTL.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -209,17 +208,18 @@ class AsyncRedisOnlineStore(_StoreBase):
         super().__init__(prefix, clock)
         self._client = client
         self._per_key = isinstance(client, aioredis.RedisCluster)
+        self._loaded = False
         self._script = client.register_script(
             WRITE_IF_NEWER if self._per_key else WRITE_MANY_IF_NEWER
         )
 
     async def write(self, view: FeatureView, rows: Sequence[FeatureRow]) -> WriteResult:
-        """Store rows in one pipeline (concurrent per-key calls on a cluster, whose client
-        refuses scripts in pipelines); a row never replaces a newer one."""
+        """Store rows in one pipeline (on a cluster, one ``EVALSHA`` pipeline per node);
+        a row never replaces a newer one."""
         calls = self._write_calls(view, rows, self._per_key)
         try:
             if isinstance(self._client, aioredis.RedisCluster):
-                outcomes = await asyncio.gather(*(self._script(keys=k, args=a) for k, a in calls))
+                outcomes = await self._cluster_write(self._client, calls)
             else:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for keys, args in calls:
@@ -229,6 +229,30 @@ class AsyncRedisOnlineStore(_StoreBase):
             raise OnlineStoreError(f"writing {len(rows)} {view.name} rows failed: {exc}") from exc
         written = sum(int(x) for x in outcomes)
         return WriteResult(written, len(rows) - written)
+
+    async def _cluster_write(
+        self, client: aioredis.RedisCluster, calls: list[WriteCall]
+    ) -> list[Any]:
+        """The calls as ``EVALSHA`` in the cluster client's pipeline, which sends each node its
+        share in one round trip. The script is loaded on every primary first, and again if a
+        node answers ``NOSCRIPT`` (it restarted or failed over)."""
+        for attempt in (0, 1):
+            if attempt or not self._loaded:
+                await client.script_load(self._script.script)  # every primary
+                self._loaded = True
+            try:
+                async with client.pipeline() as pipe:
+                    for keys, args in calls:
+                        # EVALSHA itself is blocked in cluster pipelines; routed by its key
+                        pipe.execute_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                    return await pipe.execute()
+            except redis.exceptions.NoScriptError:
+                if attempt:
+                    raise
+            except redis.RedisError as exc:
+                if "NOSCRIPT" not in str(exc) or attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def get(
         self,

@@ -17,6 +17,7 @@ from schemas import (
     default_catalog,
 )
 from schemas.catalog import SCHEMA_DIR
+from schemas.exceptions import DecodeError
 from tests.contract.samples import SAMPLES
 
 EMPTY = 0xC15D213AA4D7A795  # CRC-64-AVRO's initial value, from the Avro specification
@@ -47,6 +48,16 @@ def test_round_trip(record: str) -> None:
     data = codec.encode(SAMPLES[record])
     assert data[:2] == b"\xc3\x01"
     assert codec.decode(data) == SAMPLES[record]
+
+
+@pytest.mark.parametrize("cut", range(11))
+def test_every_truncation_of_a_record_is_a_decode_error(cut: int) -> None:
+    # The marker alone, or the marker with part of the fingerprint, once escaped as a bare
+    # ValueError, which no consumer's dead-letter path catches.
+    codec = AvroCodec(default_catalog(), "transaction")
+    data = codec.encode(SAMPLES["transaction"])
+    with pytest.raises(DecodeError):
+        codec.decode(data[:cut])
 
 
 @pytest.mark.parametrize("record", sorted(SAMPLES))

@@ -52,13 +52,18 @@ def test_rows_spread_over_the_nodes_and_read_back_exactly(cluster: RedisSettings
 def test_async_store_on_the_cluster(cluster: RedisSettings) -> None:
     async def run() -> np.ndarray:
         client = make_async_redis(cluster)
-        store = AsyncRedisOnlineStore(client, prefix=f"a{uuid.uuid4().hex[:6]}")
-        _, rows = rows_after(500, seed=5)
-        assert (await store.write(CARD, rows)).written == len(rows)
-        got = await store.get(
-            [r.entity_id for r in rows], CARD, at_ms=[r.last_event_time for r in rows]
-        )
-        await client.aclose()
+        try:
+            store = AsyncRedisOnlineStore(client, prefix=f"a{uuid.uuid4().hex[:6]}")
+            _, rows = rows_after(500, seed=5)
+            assert (await store.write(CARD, rows)).written == len(rows)
+            await client.script_flush()  # as after a node restart: the next write reloads it
+            _, older = rows_after(200, seed=5)
+            assert (await store.write(CARD, older)).stale > 0  # the guard holds per node
+            got = await store.get(
+                [r.entity_id for r in rows], CARD, at_ms=[r.last_event_time for r in rows]
+            )
+        finally:
+            await client.aclose()
         assert got.found.all()
         return np.asarray(got.values - np.stack([r.values for r in rows]))
 
