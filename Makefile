@@ -51,8 +51,8 @@ test-faults: $(STAMP) ## Every fault-injection test, including the known-flaky o
 unit: $(STAMP) ## Only the fast tests without servers
 	$(BIN)/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
-bench: $(STAMP) ## Run every benchmark and write JSON to bench-results/
-	$(BIN)/eventml bench all --out bench-results
+bench: $(STAMP) ## Run every benchmark; JSON and RESULTS.md in benchmarks/results/
+	$(BIN)/eventml bench all --out benchmarks/results
 
 lock: $(STAMP) ## Re-pin constraints.txt from the current environment
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^eventml' > constraints.tmp

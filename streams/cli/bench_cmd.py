@@ -42,13 +42,18 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
 def write(result: dict[str, Any], path: Path | None, title: str) -> None:
     """Print the figures as a table and write them (plus machine info) as JSON."""
     payload = {**result, **machine()}
     table = Table("figure", "value", title=title)
     for key, value in payload.items():
-        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-        table.add_row(key, shown)
+        table.add_row(key, _shown(value))
     console.print(table)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +85,27 @@ def register(name: str, target: str, doc: str) -> None:
     _command(name, doc)
 
 
+MACHINE_KEYS = ("machine_cpu", "machine_cores", "python", "measured_at")
+
+
+def results_table(out: Path) -> str:
+    """A markdown table of every ``NAME.json`` in ``out``, each with its machine and time."""
+    rows: list[str] = ["| benchmark | figure | value |", "|---|---|---|"]
+    for name in BENCHMARKS:
+        path = out / f"{name}.json"
+        if not path.exists():
+            continue
+        result: dict[str, Any] = json.loads(path.read_text())
+        where = ", ".join(_shown(result[k]) for k in MACHINE_KEYS if k in result)
+        rows.append(f"| **{name}** | *measured on* | {where} |")
+        rows += [
+            f"| {name} | {key} | {_shown(value)} |"
+            for key, value in sorted(result.items())
+            if key not in MACHINE_KEYS
+        ]
+    return "\n".join(rows) + "\n"
+
+
 @app.command("all")
 def all_(
     ctx: typer.Context,
@@ -87,12 +113,17 @@ def all_(
     seed: int = typer.Option(7),
 ) -> None:
     """Run every benchmark, write NAME.json for each and a markdown table of all figures."""
-    rows: list[str] = ["| benchmark | figure | value |", "|---|---|---|"]
     for name in BENCHMARKS:
-        result = _run(name, ctx, seed)
-        write(result, out / f"{name}.json", f"bench {name}")
-        rows += [f"| {name} | {k} | {v} |" for k, v in sorted(result.items())]
-    (out / "RESULTS.md").write_text("\n".join(rows) + "\n")
+        write(_run(name, ctx, seed), out / f"{name}.json", f"bench {name}")
+        report(out)  # after each: a later failure keeps the figures measured so far
+
+
+@app.command("report")
+def report(
+    out: Path = typer.Option(Path("benchmarks/results"), help="Directory of NAME.json files."),
+) -> None:
+    """Rebuild RESULTS.md from the JSON files there (after single ``bench NAME --json`` runs)."""
+    (out / "RESULTS.md").write_text(results_table(out))
     console.print(f"wrote {out / 'RESULTS.md'}")
 
 
