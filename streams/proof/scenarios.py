@@ -195,7 +195,7 @@ def _missing_from_topic(pipeline: Pipeline) -> int:
     codec = AvroCodec(default_catalog(), "transaction")
     seen = {
         codec.decode(r.raw or b"")["event_id"]
-        for r in TopicReader(pipeline.kafka, pipeline.topics.events, None, idle_timeout_s=5)
+        for r in TopicReader(pipeline.kafka, pipeline.topics.events, None, idle_timeout_s=30)
     }
     with pipeline.lock:
         return len(set(pipeline.observed.produced) - seen)
