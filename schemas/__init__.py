@@ -21,12 +21,14 @@ from schemas.exceptions import (
     SchemaViolationError,
     UnknownFingerprintError,
 )
+from schemas.prediction_encoder import PredictionEncoder
 
 __all__ = [
     "AvroCodec",
     "DecodeError",
     "IncompatibleSchemaError",
     "InvalidValueError",
+    "PredictionEncoder",
     "SchemaCatalog",
     "SchemaError",
     "SchemaVersion",
