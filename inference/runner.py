@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 STAGE = "inference"
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
+BUSY_POLL_S = 0.001
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -140,7 +141,9 @@ class InferenceRunner:
                     self._swapper.request()
             self._maybe_swap()
             self._poll()
-            if self._batcher.ready() and len(self._inflight) < self._settings.queue_depth:
+            # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
+            idle = not self._inflight
+            if self._batcher.ready(idle) and len(self._inflight) < self._settings.queue_depth:
                 generation = self._generation
                 try:
                     batch = self._prepare(self._batcher.take(), should_stop)
@@ -161,7 +164,15 @@ class InferenceRunner:
         full = len(self._inflight) >= depth or len(self._acking) >= 2 * depth
         self._set_paused(full)
         room = max(1, self._settings.max_batch_size - len(self._batcher))
-        self._consume(room, 0.005 if full else min(0.1, self._batcher.wait_s()))
+        if full:
+            timeout_s = 0.005
+        elif self._inflight or self._acking:
+            # Work downstream: come back soon to hand on scores and serve acknowledgements
+            # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
+            timeout_s = min(BUSY_POLL_S, self._batcher.wait_s())
+        else:
+            timeout_s = min(0.1, self._batcher.wait_s())
+        self._consume(room, timeout_s)
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
         # Also what keeps the group membership alive and runs the rebalance callbacks.
