@@ -46,6 +46,7 @@ STAGE = "inference"
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
 BUSY_POLL_S = 0.001
+COMMIT_INTERVAL_S = 0.1
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -92,6 +93,9 @@ class InferenceRunner:
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
         self.commit_failures = 0  # delivered batches whose offsets could not be committed
         self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not yet known committed
+        self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
+        self._uncommitted = 0  # messages acknowledged since the last commit
+        self._committed_at = 0.0
         self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
 
     def run(self, should_stop: Callable[[], bool]) -> int:
@@ -141,6 +145,10 @@ class InferenceRunner:
                     self._swapper.request()
             self._maybe_swap()
             self._poll()
+            # Scored batches move on and acknowledgements are seen before the loop spends
+            # milliseconds preparing the next batch.
+            self._finish_done()
+            self._settle()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
             idle = not self._inflight
             if self._batcher.ready(idle) and len(self._inflight) < self._settings.queue_depth:
@@ -155,6 +163,7 @@ class InferenceRunner:
                     self._submit(batch)
             self._finish_done()
             self._settle()
+            self._flush_commits()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
                 self._metrics.report_lag(self._require_consumer())
@@ -265,9 +274,24 @@ class InferenceRunner:
     def _commit(self, batch: PreparedBatch) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        offsets = self._sink.offsets(batch)
-        for tp in offsets:
+        for tp in self._sink.offsets(batch):
             self._delivered[(tp.topic, tp.partition)] = tp.offset
+            self._to_commit[(tp.topic, tp.partition)] = tp.offset
+        self._uncommitted += len(batch.messages)
+        self._flush_commits()
+
+    def _flush_commits(self) -> None:
+        """Commit acknowledged batches once a full batch's worth or COMMIT_INTERVAL_S has
+        gathered: a crash replays at most that (as with one commit per batch), while small
+        batches under light load no longer cost the broker a commit each."""
+        if not self._to_commit or (
+            self._uncommitted < self._settings.max_batch_size
+            and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S
+        ):
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._to_commit.items()]
+        self._to_commit.clear()
+        self._uncommitted, self._committed_at = 0, time.monotonic()
         try:
             # Asynchronous: the poll loop waits for neither the acknowledgement nor the commit.
             # The predictions are acknowledged, so a lost commit only replays the batch;
@@ -308,6 +332,8 @@ class InferenceRunner:
             self.commit_failures += 1
             log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
         self._delivered.clear()
+        self._to_commit.clear()
+        self._uncommitted = 0
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Finished work is committed while we still own the partitions; polled but unscored
