@@ -22,6 +22,7 @@ from schemas.exceptions import (
     UnknownFingerprintError,
 )
 from schemas.prediction_encoder import PredictionEncoder
+from schemas.transaction_decoder import TransactionDecoder
 
 __all__ = [
     "AvroCodec",
@@ -33,6 +34,7 @@ __all__ = [
     "SchemaError",
     "SchemaVersion",
     "SchemaViolationError",
+    "TransactionDecoder",
     "UnknownFingerprintError",
     "WireFormat",
     "check_backward_compatible",

@@ -17,10 +17,11 @@ from typing import Any
 
 from schemas import single_object
 from schemas.codec import AvroCodec
+from schemas.layout import Layout, layout_of
 from schemas.validators import check_prediction
 
 # The writer schema this module encodes, field by field (name, Avro type as in the .avsc).
-LAYOUT: tuple[tuple[str, Any], ...] = (
+LAYOUT: Layout = (
     ("event_id", "string"),
     ("entity", "string"),
     ("score", "double"),
@@ -44,21 +45,6 @@ _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 class _Unsupported(Exception):  # noqa: N818 - internal: "let the codec do it"
     """The record is not one this writer handles; the codec encodes it."""
-
-
-def _layout_of(raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """A schema's fields in :data:`LAYOUT`'s notation (anything else compares unequal)."""
-    fields = []
-    for field in raw["fields"]:
-        kind = field["type"]
-        if isinstance(kind, dict) and kind.get("type") == "enum":
-            kind = ("enum", tuple(kind["symbols"]))
-        elif isinstance(kind, dict) and kind.get("type") == "array":
-            kind = ("array", kind["items"])
-        elif isinstance(kind, list):
-            kind = tuple(kind)
-        fields.append((field["name"], kind))
-    return tuple(fields)
 
 
 def _long(n: int) -> bytes:
@@ -148,7 +134,7 @@ class PredictionEncoder:
         self.fast = (
             codec.record == "prediction"
             and not codec.registry_framed
-            and _layout_of(codec.writer.raw) == LAYOUT
+            and layout_of(codec.writer.raw) == LAYOUT
         )
         self._header = single_object.MARKER + codec.writer.fingerprint
         self.encode: Callable[[Mapping[str, Any]], bytes] = (
