@@ -33,6 +33,7 @@ from inference.output import PendingBatch, PredictionSink
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import InFlight, PreparedBatch, drop_non_finite, score_batch, usable
+from schemas import TransactionDecoder
 from streams.exceptions import InfrastructureError
 from streams.kafka.clients import make_consumer, make_producer
 from streams.kafka.decoding import decode_batch
@@ -77,7 +78,7 @@ class InferenceRunner:
         self._kafka, self._topics, self._settings, self._metrics = kafka, topics, settings, metrics
         self._builder = FeatureBuilder(features)
         self._loader = RouterLoader(models, settings, self._builder.names)
-        self._events_codec = codec_for(kafka, topics.events, "transaction")
+        self._events_codec = TransactionDecoder(codec_for(kafka, topics.events, "transaction"))
         self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
             settings.max_batch_size, settings.max_wait_ms
         )
