@@ -16,7 +16,8 @@ class InferenceSettings(BaseSettings):
     Attributes:
         group_id: Consumer group on the events topic.
         max_batch_size: A batch is scored as soon as it holds this many events.
-        max_wait_ms: ... or once its oldest event has waited this long.
+        max_wait_ms: ... or once its oldest event has waited this long; when no batch is
+            being scored, polled events are taken at once (waiting would only add latency).
         queue_depth: Batches in flight between polling and producing; when full, the
             consumer pauses its partitions (backpressure).
         canary_share: Share of entities routed to the canary (the ``canary_alias`` model).
