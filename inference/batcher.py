@@ -1,4 +1,6 @@
-"""Dynamic micro-batching: a batch closes when it is full or its oldest item waited enough.
+"""Dynamic micro-batching: a batch closes when it is full, when its oldest item waited enough,
+or at once when the pipeline behind it is idle (waiting then would only add latency: batches
+grow by themselves while earlier ones are being worked on).
 
 Pure: the clock is injected, nothing sleeps. The runner asks :meth:`MicroBatcher.wait_s` how
 long it may block in ``poll`` without overrunning the oldest item's deadline.
@@ -28,6 +30,8 @@ class MicroBatcher(Generic[T]):
         False
         >>> now[0] = 0.011; b.ready(), b.take()
         (True, [1, 2])
+        >>> b.add([3]); b.ready(), b.ready(idle=True)
+        (False, True)
     """
 
     def __init__(
@@ -51,11 +55,15 @@ class MicroBatcher(Generic[T]):
         if before == 0 and self._items:
             self._oldest_at = self._clock()
 
-    def ready(self) -> bool:
-        """Whether a batch should be taken now."""
+    def ready(self, idle: bool = False) -> bool:
+        """Whether a batch should be taken now.
+
+        Args:
+            idle: Nothing is being worked on downstream: take what is waiting at once.
+        """
         if len(self._items) >= self.max_size:
             return True
-        return bool(self._items) and self.wait_s() <= 0.0
+        return bool(self._items) and (idle or self.wait_s() <= 0.0)
 
     def wait_s(self) -> float:
         """Seconds until the oldest item's deadline (``max_wait`` when empty, 0 if past)."""

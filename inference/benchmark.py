@@ -23,6 +23,7 @@ from inference.online_source import RedisFeatureSource
 from inference.runner import InferenceRunner
 from inference.scorer import OnnxScorer
 from inference.settings import InferenceSettings
+from schemas import PredictionEncoder, TransactionDecoder
 from streams.bench_support import broker_latency_ms, paced, percentile_ms
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.features.aggregator import FeatureAggregator, SourceEvent
@@ -153,8 +154,9 @@ def _drain(
 def _passthrough(fx: Fixture, topics: TopicCatalogue, n: int) -> float:
     """Consume, decode, encode a constant-score prediction, produce, commit: no features, no
     model, and no waiting for acknowledgements (so it is a ceiling, not a safe consumer)."""
-    events = codec_for(fx.kafka, topics.events, "transaction")
-    predictions = codec_for(fx.kafka, topics.predictions, "prediction")
+    events = TransactionDecoder(codec_for(fx.kafka, topics.events, "transaction"))
+    # The consumer's own codecs: slower ones here would flatter the consumer's share.
+    predictions = PredictionEncoder(codec_for(fx.kafka, topics.predictions, "prediction"))
     producer = make_producer(fx.kafka)
 
     def work(batch: list[Any]) -> None:
@@ -162,7 +164,7 @@ def _passthrough(fx: Fixture, topics: TopicCatalogue, n: int) -> float:
             e = events.decode(msg.value())
             producer.produce(
                 topics.predictions,
-                predictions.encode(_prediction(e, 0.5), trusted=True),
+                predictions.encode(_prediction(e, 0.5)),
                 key=str(e["card_id"]).encode(),
             )
         producer.poll(0)
@@ -174,8 +176,8 @@ def _passthrough(fx: Fixture, topics: TopicCatalogue, n: int) -> float:
 
 def _naive(fx: Fixture, topics: TopicCatalogue, n: int) -> float:
     """The same work one event at a time: a Redis round trip per view and a one-row score."""
-    events = codec_for(fx.kafka, topics.events, "transaction")
-    predictions = codec_for(fx.kafka, topics.predictions, "prediction")
+    events = TransactionDecoder(codec_for(fx.kafka, topics.events, "transaction"))
+    predictions = PredictionEncoder(codec_for(fx.kafka, topics.predictions, "prediction"))
     producer = make_producer(fx.kafka)
     builder = FeatureBuilder(fx.source)
     scorer = OnnxScorer(fx.model.onnx_bytes, fx.model.sha256, fx.model.feature_names)

@@ -1,7 +1,7 @@
 """The Redis online store as the inference service's feature source.
 
 Columns are every view's features, views in catalogue order (the trainer's order too);
-each view is read with its own entity key (card, merchant) in one MGET.
+each view is read with its own entity key (card, merchant), all views in one MGET.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from streams.features.online_store import RedisOnlineStore
 
 
 class RedisFeatureSource:
-    """Point-in-time online features of a batch of events, one round trip per view.
+    """Point-in-time online features of a batch of events in one round trip.
 
     Args:
         store: The online store the aggregator writes.
@@ -49,9 +49,8 @@ class RedisFeatureSource:
         blocks = []
         missing = np.zeros(n, dtype=bool)
         freshness = np.zeros(n, dtype=np.float64)
-        for view in self._views:
-            ids = [str(e[view.key_field]) for e in events]
-            online = self._store.get(ids, view, event_ids, at_ms)
+        ids = [[str(e[view.key_field]) for e in events] for view in self._views]
+        for online in self._store.get_views(self._views, ids, event_ids, at_ms):
             blocks.append(online.values)
             missing |= ~online.found
             age = np.nan_to_num(online.freshness_ms, nan=0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from inference.metrics import InferenceMetrics
 from inference.predictions import build_predictions
 from inference.routing import VariantScores
 from inference.stages import PreparedBatch
+from schemas import PredictionEncoder
 from streams.exceptions import InfrastructureError
 from streams.kafka.consume_loop import next_offsets
 from streams.kafka.dead_letter import DeadLetterPublisher
@@ -56,9 +58,9 @@ class PredictionSink:
         metrics: InferenceMetrics,
     ) -> None:
         self._producer = producer
-        self._served = (topics.predictions, codec_for(kafka, topics.predictions, "prediction"))
-        shadow_topic = topics.predictions_shadow
-        self._shadow = (shadow_topic, codec_for(kafka, shadow_topic, "prediction"))
+        served, shadow = topics.predictions, topics.predictions_shadow
+        self._served = (served, PredictionEncoder(codec_for(kafka, served, "prediction")))
+        self._shadow = (shadow, PredictionEncoder(codec_for(kafka, shadow, "prediction")))
         self.dead_letters = DeadLetterPublisher(producer)
         self._metrics = metrics
 
@@ -72,16 +74,16 @@ class PredictionSink:
             outgoing = build_predictions(
                 batch.events, batch.table, scored, batch.polled_at_ms, now_ms
             )
+            pending.remaining += len(outgoing)
+            variants: Counter[str] = Counter()
             for prediction in outgoing:
-                topic, codec = self._served if prediction.served else self._shadow
-                pending.remaining += 1
+                topic, encoder = self._served if prediction.served else self._shadow
                 self._produce(
-                    topic,
-                    codec.encode(prediction.record, trusted=True),
-                    prediction.key,
-                    pending.acknowledged,
+                    topic, encoder.encode(prediction.record), prediction.key, pending.acknowledged
                 )
-                metrics.predictions.labels(prediction.record["variant"]).inc()
+                variants[prediction.record["variant"]] += 1
+            for variant, count in variants.items():
+                metrics.predictions.labels(variant).inc(count)
             metrics.features_missing.inc(int(batch.table.missing.sum()))
         for letter in batch.dead:
             pending.remaining += 1

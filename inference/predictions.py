@@ -43,7 +43,7 @@ def build_predictions(
     """
     out: list[OutgoingPrediction] = []
     for part in scored:
-        threshold = part.model.threshold
+        threshold, served = part.model.threshold, part.served
         for j, i in enumerate(part.rows.tolist()):
             event = events[i]
             score = float(part.scores[j])
@@ -63,5 +63,5 @@ def build_predictions(
                 "scored_at": now_ms,
                 "features": part.features[j].astype(float).tolist(),
             }
-            out.append(OutgoingPrediction(part.served, str(event["card_id"]).encode(), record))
+            out.append(OutgoingPrediction(served, str(event["card_id"]).encode(), record))
     return out

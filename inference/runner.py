@@ -33,6 +33,7 @@ from inference.output import PendingBatch, PredictionSink
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import InFlight, PreparedBatch, drop_non_finite, score_batch, usable
+from schemas import TransactionDecoder
 from streams.exceptions import InfrastructureError
 from streams.kafka.clients import make_consumer, make_producer
 from streams.kafka.decoding import decode_batch
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 STAGE = "inference"
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
+BUSY_POLL_S = 0.001
+COMMIT_INTERVAL_S = 0.1
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -75,7 +78,7 @@ class InferenceRunner:
         self._kafka, self._topics, self._settings, self._metrics = kafka, topics, settings, metrics
         self._builder = FeatureBuilder(features)
         self._loader = RouterLoader(models, settings, self._builder.names)
-        self._events_codec = codec_for(kafka, topics.events, "transaction")
+        self._events_codec = TransactionDecoder(codec_for(kafka, topics.events, "transaction"))
         self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
             settings.max_batch_size, settings.max_wait_ms
         )
@@ -91,6 +94,9 @@ class InferenceRunner:
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
         self.commit_failures = 0  # delivered batches whose offsets could not be committed
         self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not yet known committed
+        self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
+        self._uncommitted = 0  # messages acknowledged since the last commit
+        self._committed_at = 0.0
         self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
 
     def run(self, should_stop: Callable[[], bool]) -> int:
@@ -140,7 +146,13 @@ class InferenceRunner:
                     self._swapper.request()
             self._maybe_swap()
             self._poll()
-            if self._batcher.ready() and len(self._inflight) < self._settings.queue_depth:
+            # Scored batches move on and acknowledgements are seen before the loop spends
+            # milliseconds preparing the next batch.
+            self._finish_done()
+            self._settle()
+            # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
+            idle = not self._inflight
+            if self._batcher.ready(idle) and len(self._inflight) < self._settings.queue_depth:
                 generation = self._generation
                 try:
                     batch = self._prepare(self._batcher.take(), should_stop)
@@ -152,6 +164,7 @@ class InferenceRunner:
                     self._submit(batch)
             self._finish_done()
             self._settle()
+            self._flush_commits()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
                 self._metrics.report_lag(self._require_consumer())
@@ -161,7 +174,15 @@ class InferenceRunner:
         full = len(self._inflight) >= depth or len(self._acking) >= 2 * depth
         self._set_paused(full)
         room = max(1, self._settings.max_batch_size - len(self._batcher))
-        self._consume(room, 0.005 if full else min(0.1, self._batcher.wait_s()))
+        if full:
+            timeout_s = 0.005
+        elif self._inflight or self._acking:
+            # Work downstream: come back soon to hand on scores and serve acknowledgements
+            # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
+            timeout_s = min(BUSY_POLL_S, self._batcher.wait_s())
+        else:
+            timeout_s = min(0.1, self._batcher.wait_s())
+        self._consume(room, timeout_s)
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
         # Also what keeps the group membership alive and runs the rebalance callbacks.
@@ -254,9 +275,24 @@ class InferenceRunner:
     def _commit(self, batch: PreparedBatch) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        offsets = self._sink.offsets(batch)
-        for tp in offsets:
+        for tp in self._sink.offsets(batch):
             self._delivered[(tp.topic, tp.partition)] = tp.offset
+            self._to_commit[(tp.topic, tp.partition)] = tp.offset
+        self._uncommitted += len(batch.messages)
+        self._flush_commits()
+
+    def _flush_commits(self) -> None:
+        """Commit acknowledged batches once a full batch's worth or COMMIT_INTERVAL_S has
+        gathered: a crash replays at most that (as with one commit per batch), while small
+        batches under light load no longer cost the broker a commit each."""
+        if not self._to_commit or (
+            self._uncommitted < self._settings.max_batch_size
+            and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S
+        ):
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._to_commit.items()]
+        self._to_commit.clear()
+        self._uncommitted, self._committed_at = 0, time.monotonic()
         try:
             # Asynchronous: the poll loop waits for neither the acknowledgement nor the commit.
             # The predictions are acknowledged, so a lost commit only replays the batch;
@@ -297,6 +333,8 @@ class InferenceRunner:
             self.commit_failures += 1
             log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
         self._delivered.clear()
+        self._to_commit.clear()
+        self._uncommitted = 0
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Finished work is committed while we still own the partitions; polled but unscored

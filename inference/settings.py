@@ -16,7 +16,8 @@ class InferenceSettings(BaseSettings):
     Attributes:
         group_id: Consumer group on the events topic.
         max_batch_size: A batch is scored as soon as it holds this many events.
-        max_wait_ms: ... or once its oldest event has waited this long.
+        max_wait_ms: ... or once its oldest event has waited this long; when no batch is
+            being scored, polled events are taken at once (waiting would only add latency).
         queue_depth: Batches in flight between polling and producing; when full, the
             consumer pauses its partitions (backpressure).
         canary_share: Share of entities routed to the canary (the ``canary_alias`` model).
@@ -36,7 +37,7 @@ class InferenceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTML_INFERENCE_", frozen=True, extra="ignore")
 
     group_id: str = "eventml-inference"
-    max_batch_size: int = Field(default=256, ge=1)
+    max_batch_size: int = Field(default=512, ge=1)
     max_wait_ms: float = Field(default=20.0, ge=0)
     queue_depth: int = Field(default=4, ge=1)
     canary_share: float = Field(default=0.1, ge=0.0, le=1.0)

@@ -21,16 +21,20 @@ from schemas.exceptions import (
     SchemaViolationError,
     UnknownFingerprintError,
 )
+from schemas.prediction_encoder import PredictionEncoder
+from schemas.transaction_decoder import TransactionDecoder
 
 __all__ = [
     "AvroCodec",
     "DecodeError",
     "IncompatibleSchemaError",
     "InvalidValueError",
+    "PredictionEncoder",
     "SchemaCatalog",
     "SchemaError",
     "SchemaVersion",
     "SchemaViolationError",
+    "TransactionDecoder",
     "UnknownFingerprintError",
     "WireFormat",
     "check_backward_compatible",

@@ -82,6 +82,11 @@ class AvroCodec:
             f["name"] for f in self.reader.raw["fields"] if f["type"] == "double"
         )
 
+    @property
+    def registry_framed(self) -> bool:
+        """Whether records are written with Confluent Schema Registry framing."""
+        return self._confluent is not None
+
     def encode(self, value: Mapping[str, Any], *, trusted: bool = False) -> bytes:
         """Validate ``value`` and write it in the configured format.
 

@@ -183,16 +183,43 @@ class RedisOnlineStore(_StoreBase):
                 if it is the row's last event), or ``None``.
             at_ms: Time (or per-entity times) to evaluate at; the clock's now if ``None``.
         """
-        keys, at = self._read_args(view, entity_ids, at_ms)
+        return self.get_views([view], [entity_ids], event_ids, at_ms)[0]
+
+    def get_views(
+        self,
+        views: Sequence[FeatureView],
+        entity_ids: Sequence[Sequence[str]],
+        event_ids: Sequence[str | None] | None = None,
+        at_ms: int | Sequence[int] | None = None,
+    ) -> list[OnlineFeatures]:
+        """:meth:`get` for several views of the same events in one round trip (one ``MGET``
+        of every view's keys; one per slot on a cluster).
+
+        Args:
+            views: The views.
+            entity_ids: Per view, the entities to read (each view has its own key field).
+            event_ids: Per event, the event being scored, or ``None``.
+            at_ms: Time (or per-event times) to evaluate at; the clock's now if ``None``.
+        """
+        at = self._clock() if at_ms is None else at_ms  # one instant for every view
+        reads = [self._read_args(v, ids, at) for v, ids in zip(views, entity_ids, strict=True)]
+        keys = [key for view_keys, _ in reads for key in view_keys]
+        names = "+".join(v.name for v in views)
         try:
             if isinstance(self._client, redis.RedisCluster):
                 blobs = self._client.mget_nonatomic(keys) if keys else []  # one MGET per slot
             else:
                 blobs = self._client.mget(keys) if keys else []
         except redis.RedisError as exc:
-            raise OnlineStoreError(f"reading {len(keys)} {view.name} rows failed: {exc}") from exc
+            raise OnlineStoreError(f"reading {len(keys)} {names} rows failed: {exc}") from exc
         # Clients are built with decode_responses=False: values are bytes or None.
-        return online_features(view, cast(list[bytes | None], blobs), event_ids, at)
+        rows = cast(list[bytes | None], blobs)
+        out, start = [], 0
+        for view, (view_keys, _) in zip(views, reads, strict=True):
+            end = start + len(view_keys)
+            out.append(online_features(view, rows[start:end], event_ids, at))
+            start = end
+        return out
 
 
 class AsyncRedisOnlineStore(_StoreBase):

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from streams.features import (
     CARD,
+    MERCHANT,
     AsyncRedisOnlineStore,
     FeatureAggregator,
     FeatureRow,
@@ -104,6 +105,32 @@ def test_a_read_is_one_round_trip(store: RedisOnlineStore, client: redis.Redis) 
     stats = client.info("commandstats")
     assert stats["cmdstat_mget"]["calls"] == 1
     assert {name for name in stats if not name.startswith("cmdstat_config")} == {"cmdstat_mget"}
+
+
+def test_several_views_are_read_in_one_round_trip_like_one_by_one(
+    store: RedisOnlineStore, client: redis.Redis
+) -> None:
+    _, card_rows = rows_after(300)
+    merchant = FeatureAggregator(MERCHANT)
+    events = [
+        SourceEvent.of(MERCHANT, r, topic="tx", partition=0, offset=i)
+        for i, r in enumerate(seeded_stream(300, 1))
+    ]
+    merchant_rows = list(merchant.apply(events).rows)
+    store.write(CARD, card_rows)
+    store.write(MERCHANT, merchant_rows)
+    n = min(len(card_rows), len(merchant_rows))
+    ids = [[r.entity_id for r in card_rows[:n]], [r.entity_id for r in merchant_rows[:n]]]
+    ids[1][0] = "nobody"
+    at = [NOW - i for i in range(n)]
+    client.config_resetstat()
+    both = store.get_views([CARD, MERCHANT], ids, None, at)
+    assert client.info("commandstats")["cmdstat_mget"]["calls"] == 1
+    for got, view, view_ids in zip(both, (CARD, MERCHANT), ids, strict=True):
+        alone = store.get(view_ids, view, None, at)
+        assert np.array_equal(got.values, alone.values)
+        assert np.array_equal(got.found, alone.found)
+    assert not both[1].found[0]
 
 
 def test_async_store_matches_sync(store: RedisOnlineStore, redis_url: str) -> None:

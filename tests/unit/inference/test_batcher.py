@@ -45,3 +45,13 @@ def test_clear_returns_everything() -> None:
     batcher.add([1, 2, 3])
     assert batcher.clear() == [1, 2, 3]
     assert len(batcher) == 0 and not batcher.ready()
+
+
+def test_an_idle_pipeline_takes_what_waits_at_once() -> None:
+    clock = _Clock()
+    batcher = MicroBatcher[int](max_size=100, max_wait_ms=50, clock=clock)
+    assert not batcher.ready(idle=True)  # nothing waiting
+    batcher.add([1, 2])
+    assert not batcher.ready(idle=False)
+    assert batcher.ready(idle=True)
+    assert batcher.take() == [1, 2]
