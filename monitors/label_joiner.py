@@ -94,6 +94,15 @@ class LabelJoiner:
         """Counters since the joiner was created."""
         return self._counts
 
+    def reset_counts(self) -> None:
+        """Start the counters from zero (after state was rebuilt by replaying records)."""
+        self._counts = JoinCounts()
+
+    def waiting(self) -> tuple[int, int]:
+        """Predictions waiting for a label, and labels waiting for a prediction."""
+        labels = sum(1 for _, joined in self._labels.values() if not joined)
+        return sum(len(p) for p in self._predictions.values()), labels
+
     def expire(self, watermark_ms: int) -> None:
         """Advances event time without a record, e.g. on an idle poll, and drops what expired."""
         self._advance(watermark_ms)

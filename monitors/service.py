@@ -17,6 +17,7 @@ from monitors.baseline import Baseline
 from monitors.canary_evaluator import CanaryDecision, CanaryVerdict
 from monitors.drift_monitor import RejectedRecord
 from monitors.exceptions import BaselineError
+from monitors.join_history import LABEL, PREDICTION, rebuild_joiner
 from monitors.metrics import MonitorMetrics
 from monitors.pipeline import MonitorOutput, MonitorPipeline
 from monitors.settings import MonitorSettings
@@ -81,9 +82,34 @@ class MonitorService:
             STAGE,
             batch_size=settings.batch_size,
         )
+        if settings.join_rebuild_records > 0:
+            self._rebuild_join(kafka, codecs)
         self.decisions: list[CanaryDecision] = []
         self._without_baseline: set[str] = set()
         self._refresh_canary()
+
+    def _rebuild_join(self, kafka: KafkaSettings, codecs: dict[str, Any]) -> None:
+        topics = self.topics
+        sources = {
+            topics.predictions: (PREDICTION, codecs[topics.predictions]),
+            topics.predictions_shadow: (PREDICTION, codecs[topics.predictions_shadow]),
+            topics.labels: (LABEL, codecs[topics.labels]),
+        }
+        done = rebuild_joiner(
+            kafka,
+            self.settings.group_id,
+            sources,
+            self.pipeline.joiner,
+            self.settings.join_rebuild_records,
+            self.settings.join_rebuild_timeout_s,
+        )
+        log.info(
+            "label join rebuilt from %d records in %.1f s: %d predictions and %d labels waiting",
+            done.replayed,
+            done.seconds,
+            done.predictions_waiting,
+            done.labels_waiting,
+        )
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Consume until ``should_stop()``; then close the consumer (committing nothing new)."""

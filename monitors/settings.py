@@ -46,6 +46,11 @@ class MonitorSettings(BaseSettings):
     retrain_persist_ms: int = 0
     retrain_signal_window_ms: int = 3_600_000
     auto_promote: bool = True
+    # At start, read back this many records before the committed offset of each partition
+    # of the predictions and labels topics to rebuild the label join's waiting entries
+    # (0: start with an empty join, losing the pairs a restart interrupted).
+    join_rebuild_records: int = 50_000
+    join_rebuild_timeout_s: float = 60.0
 
     def pipeline_config(self, model_name: str) -> PipelineConfig:
         """The pure pipeline's configuration from these settings."""
