@@ -25,17 +25,20 @@ properties) are not: the first fails fast, the second is logged and ignored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import ssl
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import faust
+from mode.threads import WorkerThread
 
 from schemas import AvroCodec, DecodeError
 from streams.exceptions import ConfigurationError, InfrastructureError
@@ -259,7 +262,7 @@ class FeatureAgents:
         ]
         result = merged([self.card.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
-        await _acknowledged([*sent, *self.card.take_sent()])
+        await _acknowledged([*sent, *self.card.send_changelog()])
 
     async def on_merchants(self, batch: Sequence[Any]) -> None:
         """Merchant view: apply per repartition partition, with the source identity."""
@@ -289,7 +292,7 @@ class FeatureAgents:
                 arrivals.append(bundled.timestamp_ms)
         result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
-        await _acknowledged(self.merchant.take_sent())
+        await _acknowledged(self.merchant.send_changelog())
 
     def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
         """The source events of one repartition message: a bundle, or one event forwarded
@@ -438,6 +441,14 @@ def run_faust(
     finally:
         if watcher is not None:
             watcher.cancel()
+        # The app's own stop may still be running: Faust's table recovery service does not
+        # end when cancelled, so it is given a bounded time; then the consumer's service
+        # thread (non-daemon, it kept the process alive after SIGTERM) is stopped before
+        # the loop closes. Offsets not committed by then are replayed and skipped per offset.
+        _finish_pending(loop, timeout_s=8.0)
+        alive = stop_leftover_threads()
+        if alive:
+            log.warning("faust threads still running after shutdown: %s", ", ".join(alive))
         worker.stop_and_shutdown()
     if worker.crash_reason is not None:
         raise InfrastructureError(
@@ -449,3 +460,36 @@ async def _stop_when_set(stop: threading.Event, worker: Any) -> None:
     while not stop.is_set():
         await asyncio.sleep(0.2)
     await worker.stop()
+
+
+def _finish_pending(loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
+    """Run the loop until its unfinished ``stop()`` tasks end (or ``timeout_s`` passes);
+    other tasks (supervisors, samplers) would run forever."""
+    pending = [
+        task
+        for task in asyncio.all_tasks(loop)
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "").endswith(".stop")
+    ]
+    if pending:
+        loop.run_until_complete(asyncio.wait(pending, timeout=timeout_s))
+
+
+def stop_leftover_threads(timeout_s: float = 10.0) -> list[str]:
+    """Stop mode's service threads that outlive the worker; returns those still alive.
+
+    After a stop by flag (SIGTERM through the CLI), the Kafka consumer's service thread (a
+    non-daemon ``mode.threads.WorkerThread``) kept its loop running, so the process never
+    exited. Each is told it is stopped, the way its own ``stop()`` would, and joined.
+    """
+    leftovers = [
+        thread
+        for thread in threading.enumerate()
+        if isinstance(thread, WorkerThread) and thread.is_alive()
+    ]
+    for thread in leftovers:
+        with contextlib.suppress(RuntimeError):  # its loop is already closed
+            thread.service._stopped_set()
+    deadline = time.monotonic() + timeout_s
+    for thread in leftovers:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [thread.name for thread in leftovers if thread.is_alive()]

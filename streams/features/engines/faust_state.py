@@ -52,11 +52,14 @@ class PartitionedState:
         self._table = table
         self._send = send_changelog
         self._live: dict[int, FeatureAggregator] = {}
-        self._sent: list[object] = []
+        self._pending: list[tuple[int, str, Any]] = []
 
     def forget(self) -> None:
-        """Drop the live aggregators (on a rebalance: the table is the truth again)."""
+        """Drop the live aggregators (on a rebalance: the table is the truth again) and the
+        unsent changes: a partition's new owner replays their events (and may now write its
+        changelog partition, which stale sends from here would overwrite)."""
         self._live.clear()
+        self._pending.clear()
 
     def apply(self, partition: int, events: Sequence[SourceEvent]) -> AggregationResult:
         """Fold one partition's share of a batch in; write each changed entity once."""
@@ -76,15 +79,23 @@ class PartitionedState:
             )
         return result
 
-    def take_sent(self) -> list[object]:
-        """What the changelog callback returned since the last call (Faust: the futures of
-        the changelog messages, for the agent to await before its batch is acknowledged)."""
-        sent, self._sent = self._sent, []
+    def send_changelog(self) -> list[object]:
+        """Publish the table changes made since the last call; returns what the callback
+        returned (Faust: the messages' futures, for the agent to await before its batch is
+        acknowledged).
+
+        Call it only once the batch's rows are in Redis: a change in the changelog means
+        "applied", and a replay skips applied events, so a row not yet written when the
+        worker died would stay missing from Redis. Written first, a crash before this call
+        only replays the batch, whose rows the store's guard then finds to be no news.
+        """
+        sent = [self._send(partition, key, value) for partition, key, value in self._pending]
+        self._pending = []
         return sent
 
     def _put(self, partition: int, key: str, value: dict[str, Any]) -> None:
         self._table[key] = value
-        self._sent.append(self._send(partition, key, value))
+        self._pending.append((partition, key, value))
 
     def _load(self, partition: int) -> FeatureAggregator:
         marks = self._table.get(watermark_key(partition)) or {"watermarks": {}}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from streams.features.parity import produce_stream
+from streams.features.parity import produce_stream, start_aggregator
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings
 from tests.integration.features.test_faust_parity import (
@@ -67,3 +68,51 @@ def test_second_worker_joining_and_leaving_stays_exact(
         stop_worker(first)
         if second.poll() is None:
             stop_worker(second)
+
+
+def _sigterm_mid_stream(
+    kafka: KafkaSettings, topics: TopicCatalogue, redis_url: str, home: Path, prefix: str
+) -> tuple[list[dict[str, object]], int | None]:
+    """Run the service as operators do, SIGTERM it mid-stream; the events and its exit code
+    (None: still running 30 s later, then killed)."""
+    events = produce_stream(kafka, topics, 4000, seed=34)
+    process = start_aggregator(kafka, topics, redis_url, home, "faust", prefix)
+    try:
+        deadline = time.monotonic() + 60
+        while applied_counts(redis_url, prefix, events)["card"] < 800:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+        process.terminate()
+        try:
+            return events, process.wait(30)
+        except subprocess.TimeoutExpired:
+            return events, None
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_sigterm_mid_stream_exits_cleanly(
+    kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
+) -> None:
+    # The graceful stop used to hang for good: Faust's table recovery service ignores
+    # cancellation and the consumer's non-daemon service thread outlived the worker.
+    events, code = _sigterm_mid_stream(kafka_settings, topics, redis_url, tmp_path, "ft1")
+    assert code == 0
+    assert applied_counts(redis_url, "ft1", events)["card"] < len(events)  # it was mid-stream
+
+
+# Known bug, so not in `make test`: in about half the runs the restarted worker ends one or
+# two events short in each view (offsets committed for events never applied). `make test-faults`.
+@pytest.mark.faults
+@pytest.mark.known_flaky
+def test_sigterm_mid_stream_and_restart_stays_exact(
+    kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
+) -> None:
+    events, code = _sigterm_mid_stream(kafka_settings, topics, redis_url, tmp_path, "ft2")
+    assert code == 0
+    restarted = start_aggregator(kafka_settings, topics, redis_url, tmp_path, "faust", "ft2")
+    try:
+        assert_exact(redis_url, "ft2", events)
+    finally:
+        stop_worker(restarted)
