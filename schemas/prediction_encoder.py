@@ -19,6 +19,7 @@ from schemas import single_object
 from schemas.codec import AvroCodec
 from schemas.layout import Layout, layout_of
 from schemas.validators import check_prediction
+from schemas.varint import zigzag
 
 # The writer schema this module encodes, field by field (name, Avro type as in the .avsc).
 LAYOUT: Layout = (
@@ -51,13 +52,7 @@ def _long(n: int) -> bytes:
     """Zigzag varint, as Avro writes ``int`` and ``long``."""
     if type(n) is not int or not _LONG_MIN <= n <= _LONG_MAX:
         raise _Unsupported
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
+    return zigzag(n)
 
 
 def _string(s: Any) -> bytes:

@@ -21,22 +21,12 @@ from fastavro import parse_schema, schemaless_reader
 
 from schemas import AvroCodec, DecodeError, single_object
 from schemas.validators import VALIDATORS
+from schemas.varint import zigzag
 
 Decoded = dict[str, Any] | DecodeError
 _NONCE_BYTES = 8
 # What a garbled body can make fastavro raise (as the codec's own reader catches).
 _READ_ERRORS = (ValueError, TypeError, KeyError, IndexError, EOFError, UnicodeDecodeError)
-
-
-def _varint(n: int) -> bytes:
-    """Avro's zig-zag varint of a non-negative ``n``."""
-    n <<= 1
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 class BatchDecoder:
@@ -83,7 +73,7 @@ class BatchDecoder:
         """All records in one read, or ``None`` if any body is not exactly one record."""
         nonce = os.urandom(_NONCE_BYTES)
         size = len(self._header)
-        parts: list[bytes | memoryview] = [_varint(len(values))]
+        parts: list[bytes | memoryview] = [zigzag(len(values))]
         for index, value in enumerate(values):
             parts.append(memoryview(value or b"")[size:])
             parts.append(nonce + index.to_bytes(4, "big"))
