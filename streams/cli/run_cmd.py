@@ -122,7 +122,7 @@ def aggregator(
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"aggregator running ({settings.engine}); Ctrl-C stops it")
         if settings.engine == "faust":
-            from streams.features.engines.faust_app import run_faust
+            from streams.features.engines.faust_worker import run_faust
 
             run_faust(kafka, context.topics, settings, redis_settings, stop_flag())
         else:

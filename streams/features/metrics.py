@@ -68,6 +68,13 @@ class FeatureMetrics:
             labels,
             registry=reg,
         )
+        self.rereads = Counter(
+            "eventml_features_offset_gaps_total",
+            "Messages the stream engine skipped before the agent saw them; the partition is "
+            "re-read from the first one (Faust).",
+            labels,
+            registry=reg,
+        )
         self.rejected = Counter(
             "eventml_features_rejected_events_total",
             "Events without a usable key or value.",

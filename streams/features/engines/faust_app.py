@@ -25,23 +25,19 @@ properties) are not: the first fails fast, the second is logged and ignored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import ssl
 import tempfile
-import threading
-import time
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import faust
-from mode.threads import WorkerThread
 
 from schemas import AvroCodec, DecodeError
-from streams.exceptions import ConfigurationError, InfrastructureError
+from streams.exceptions import ConfigurationError
 from streams.features.aggregator import AggregationResult, SourceEvent, merged
 from streams.features.catalog import CARD, MERCHANT
 from streams.features.definitions import FeatureView
@@ -52,14 +48,13 @@ from streams.features.engines.event_bundle import (
     pack_bundle,
     unpack_bundle,
 )
-from streams.features.engines.faust_state import PartitionedState
+from streams.features.engines.faust_state import PartitionedState, contiguous_prefix
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
 from streams.features.exceptions import BundleFormatError
 from streams.features.metrics import FeatureMetrics
 from streams.features.online_store import RedisOnlineStore
-from streams.kafka.admin import create_topics
-from streams.kafka.clients import make_admin, make_producer
+from streams.kafka.clients import make_producer
 from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
 from streams.kafka.message import RawRecord
 from streams.kafka.topics import DAY_MS, TopicCatalogue, TopicSpec
@@ -174,6 +169,7 @@ class FeatureAgents:
         settings: Batch size, wait and lateness.
         codec: Decodes the events topic.
         writers: One :class:`FeatureWriter` per view name; each also publishes dead letters.
+        metrics: Where to count offset gaps.
     """
 
     def __init__(
@@ -183,8 +179,12 @@ class FeatureAgents:
         settings: AggregatorSettings,
         codec: AvroCodec,
         writers: dict[str, tuple[FeatureWriter, DeadLetterPublisher]],
+        metrics: FeatureMetrics,
     ) -> None:
         self.app, self._topics, self._settings = app, topics, settings
+        self._metrics = metrics
+        # partition -> (its state, the offset it was sought back to), until re-read
+        self._rereading: dict[Any, tuple[PartitionedState, int]] = {}
         self._decoder = BatchDecoder(codec)
         self._writers = writers
         self.events = app.topic(topics.events, key_serializer="raw", value_serializer="raw")
@@ -212,6 +212,7 @@ class FeatureAgents:
 
     def forget(self) -> None:
         """Drop live state after a rebalance; the tables are reloaded on the next batch."""
+        self._rereading.clear()
         self.card.forget()
         self.merchant.forget()
 
@@ -228,7 +229,7 @@ class FeatureAgents:
         parts: dict[int, list[SourceEvent]] = {}
         letters, arrivals = [], []
         bundles: dict[int, list[BundledEvent]] = {}
-        messages = [event.message for event in batch]
+        messages, through = await self._in_order(batch, self.card)
         for msg, record in zip(
             messages, self._decoder.decode([m.value for m in messages]), strict=True
         ):
@@ -261,6 +262,8 @@ class FeatureAgents:
             for partition, events in bundles.items()
         ]
         result = merged([self.card.apply(p, events) for p, events in parts.items()])
+        for partition, next_offset in through.items():
+            self.card.advance(partition, next_offset)
         await asyncio.to_thread(self._deliver, CARD, result, arrivals, letters)
         await _acknowledged([*sent, *self.card.send_changelog()])
 
@@ -269,8 +272,8 @@ class FeatureAgents:
         parts: dict[int, list[SourceEvent]] = {}
         letters: list[DeadLetter] = []
         arrivals: list[int] = []
-        for event in batch:
-            msg = event.message
+        messages, through = await self._in_order(batch, self.merchant)
+        for msg in messages:
             bundle = self._unbundle(msg, letters)
             decoded = self._decoder.decode([bundled.value for bundled in bundle])
             for bundled, record in zip(bundle, decoded, strict=True):
@@ -291,8 +294,61 @@ class FeatureAgents:
                 )
                 arrivals.append(bundled.timestamp_ms)
         result = merged([self.merchant.apply(p, events) for p, events in parts.items()])
+        for partition, next_offset in through.items():
+            self.merchant.advance(partition, next_offset)
         await asyncio.to_thread(self._deliver, MERCHANT, result, arrivals, letters)
         await _acknowledged(self.merchant.send_changelog())
+
+    async def _in_order(
+        self, batch: Sequence[Any], state: PartitionedState
+    ) -> tuple[list[Any], dict[int, int]]:
+        """The batch's messages that continue each partition without a gap, and per
+        partition the offset after the last of them. A partition with a gap (see
+        :func:`contiguous_prefix`) is sought back to its first missing offset."""
+        messages = [event.message for event in batch]
+        offsets: dict[int, list[int]] = {}
+        for msg in messages:
+            offsets.setdefault(msg.partition, []).append(msg.offset)
+        allowed: dict[int, int] = {}
+        for partition, seen in offsets.items():
+            allowed[partition], missing = contiguous_prefix(seen, state.resume_offset(partition))
+            if missing is None:
+                continue
+            tp = next(m.tp for m in messages if m.partition == partition)
+            if self._rereading.get(tp, (None, None))[1] != missing:
+                self._rereading[tp] = (state, missing)
+                log.warning(
+                    "%s: offset %d was skipped before the %s agent saw it (next seen: %d); "
+                    "re-reading from there",
+                    tp,
+                    missing,
+                    state.view.name,
+                    seen[allowed[partition]],
+                )
+                self._metrics.rereads.labels("faust", state.view.name).inc()
+            # Again on every batch until the re-read arrives: Faust drops fetched messages
+            # below the last offset it delivered, so a seek made while later messages were
+            # still queued is undone by them.
+            await self.app.consumer.seek(tp, missing)
+        kept: list[Any] = []
+        through: dict[int, int] = {}
+        for msg in messages:
+            if allowed[msg.partition] > 0:
+                allowed[msg.partition] -= 1
+                kept.append(msg)
+                through[msg.partition] = max(through.get(msg.partition, 0), msg.offset + 1)
+        return kept, through
+
+    async def reseek(self) -> None:
+        """Seek again every partition whose re-read has not arrived (run on a timer: when a
+        seek was undone by queued messages and the partition then went quiet, no batch
+        would come to retry it)."""
+        for tp, (state, missing) in list(self._rereading.items()):
+            resume = state.resume_offset(tp.partition)
+            if resume is not None and resume > missing:
+                del self._rereading[tp]
+            elif tp in self.app.consumer.assignment():
+                await self.app.consumer.seek(tp, missing)
 
     def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
         """The source events of one repartition message: a bundle, or one event forwarded
@@ -378,7 +434,7 @@ def build_app(
             ),
             DeadLetterPublisher(producer),
         )
-    agents = FeatureAgents(app, topics, settings, codec, writers)
+    agents = FeatureAgents(app, topics, settings, codec, writers, counted)
 
     async def card(stream: Any) -> None:
         async for batch in agents.batches(stream):
@@ -393,103 +449,7 @@ def build_app(
 
     app.agent(agents.events, name="features-card")(card)
     app.agent(agents.merchants, name="features-merchant")(merchant)
+    app.timer(1.0)(agents.reseek)
     app.on_partitions_revoked.connect(on_rebalance)
     app.on_partitions_assigned.connect(on_rebalance)
     return app
-
-
-class _Worker(faust.Worker):
-    """A worker whose signal handlers are optional (the caller may own the signals, and
-    outside the main thread there are none to install)."""
-
-    own_signals = True
-
-    def install_signal_handlers(self) -> None:
-        if self.own_signals and threading.current_thread() is threading.main_thread():
-            super().install_signal_handlers()
-
-
-def run_faust(
-    kafka: KafkaSettings,
-    topics: TopicCatalogue,
-    settings: AggregatorSettings,
-    redis_settings: RedisSettings,
-    stop: threading.Event | None = None,
-) -> None:
-    """Run a Faust worker of the aggregator in this process until stopped.
-
-    Stops on SIGINT/SIGTERM (main thread) or when ``stop`` is set.
-
-    Raises:
-        InfrastructureError: The worker crashed (broker, Redis...): exit non-zero.
-    """
-    create_topics(make_admin(kafka), internal_topics(settings, topics))
-    app = build_app(kafka, topics, settings, redis_settings)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    worker = _Worker(app, loop=loop, quiet=True, override_logging=False, redirect_stdouts=False)
-    worker.own_signals = stop is None
-    watcher = loop.create_task(_stop_when_set(stop, worker)) if stop is not None else None
-    log.info(
-        "faust aggregator %s: %d partitions, datadir %s",
-        settings.app_id,
-        topics.partitions,
-        app.conf.datadir,
-    )
-    try:
-        loop.run_until_complete(worker.start())
-    finally:
-        if watcher is not None:
-            watcher.cancel()
-        # The app's own stop may still be running: Faust's table recovery service does not
-        # end when cancelled, so it is given a bounded time; then the consumer's service
-        # thread (non-daemon, it kept the process alive after SIGTERM) is stopped before
-        # the loop closes. Offsets not committed by then are replayed and skipped per offset.
-        _finish_pending(loop, timeout_s=8.0)
-        alive = stop_leftover_threads()
-        if alive:
-            log.warning("faust threads still running after shutdown: %s", ", ".join(alive))
-        worker.stop_and_shutdown()
-    if worker.crash_reason is not None:
-        raise InfrastructureError(
-            f"faust worker crashed: {worker.crash_reason!r}"
-        ) from worker.crash_reason
-
-
-async def _stop_when_set(stop: threading.Event, worker: Any) -> None:
-    while not stop.is_set():
-        await asyncio.sleep(0.2)
-    await worker.stop()
-
-
-def _finish_pending(loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
-    """Run the loop until its unfinished ``stop()`` tasks end (or ``timeout_s`` passes);
-    other tasks (supervisors, samplers) would run forever."""
-    pending = [
-        task
-        for task in asyncio.all_tasks(loop)
-        if not task.done() and getattr(task.get_coro(), "__qualname__", "").endswith(".stop")
-    ]
-    if pending:
-        loop.run_until_complete(asyncio.wait(pending, timeout=timeout_s))
-
-
-def stop_leftover_threads(timeout_s: float = 10.0) -> list[str]:
-    """Stop mode's service threads that outlive the worker; returns those still alive.
-
-    After a stop by flag (SIGTERM through the CLI), the Kafka consumer's service thread (a
-    non-daemon ``mode.threads.WorkerThread``) kept its loop running, so the process never
-    exited. Each is told it is stopped, the way its own ``stop()`` would, and joined.
-    """
-    leftovers = [
-        thread
-        for thread in threading.enumerate()
-        if isinstance(thread, WorkerThread) and thread.is_alive()
-    ]
-    for thread in leftovers:
-        with contextlib.suppress(RuntimeError):  # its loop is already closed
-            thread.service._stopped_set()
-    deadline = time.monotonic() + timeout_s
-    for thread in leftovers:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return [thread.name for thread in leftovers if thread.is_alive()]

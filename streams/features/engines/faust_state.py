@@ -2,7 +2,8 @@
 by a changelogged table of entity states.
 
 The table holds, per entity, ``{"p": partition, "state": EntityState.to_dict()}`` and, per
-partition, the aggregator's watermarks under :func:`watermark_key`. Keeping ``p`` in the value
+partition, the aggregator's watermarks and the offset after the last message applied
+(``next``) under :func:`watermark_key`. Keeping ``p`` in the value
 lets a worker rebuild a partition's aggregator from the table alone after a rebalance or a
 restart (Faust restores the table from its changelog before the agents resume), and lets every
 write go to the changelog partition of the partition it came from, which is the partition
@@ -13,7 +14,7 @@ Nothing here imports Faust: the table is a plain mapping and the changelog a cal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from streams.features.aggregator import AggregationResult, FeatureAggregator, SourceEvent
@@ -72,12 +73,20 @@ class PartitionedState:
             if state is not None:
                 self._put(partition, row.entity_id, {"p": partition, "state": state.to_dict()})
         if result.applied:
-            self._put(
-                partition,
-                watermark_key(partition),
-                {"p": partition, "watermarks": aggregator.watermarks},
-            )
+            self._mark(partition, watermarks=aggregator.watermarks)
         return result
+
+    def resume_offset(self, partition: int) -> int | None:
+        """Offset after the last message of ``partition`` applied (None: nothing yet)."""
+        marks = self._table.get(watermark_key(partition))
+        return None if marks is None else marks.get("next")
+
+    def advance(self, partition: int, next_offset: int) -> None:
+        """Record that every message of ``partition`` before ``next_offset`` is applied (or
+        dead-lettered); goes to the changelog with the batch's entity states."""
+        current = self.resume_offset(partition)
+        if current is None or next_offset > current:
+            self._mark(partition, next_offset=next_offset)
 
     def send_changelog(self) -> list[object]:
         """Publish the table changes made since the last call; returns what the callback
@@ -92,6 +101,20 @@ class PartitionedState:
         sent = [self._send(partition, key, value) for partition, key, value in self._pending]
         self._pending = []
         return sent
+
+    def _mark(
+        self,
+        partition: int,
+        watermarks: Mapping[str, int] | None = None,
+        next_offset: int | None = None,
+    ) -> None:
+        marks = dict(self._table.get(watermark_key(partition)) or {"watermarks": {}})
+        marks["p"] = partition
+        if watermarks is not None:
+            marks["watermarks"] = dict(watermarks)
+        if next_offset is not None:
+            marks["next"] = next_offset
+        self._put(partition, watermark_key(partition), marks)
 
     def _put(self, partition: int, key: str, value: dict[str, Any]) -> None:
         self._table[key] = value
@@ -115,3 +138,30 @@ class PartitionedState:
                 and (isinstance(value, dict) and value.get("p") == partition)
             ):
                 yield key, value["state"]
+
+
+def contiguous_prefix(offsets: Sequence[int], resume: int | None) -> tuple[int, int | None]:
+    """How many of a partition's batch offsets (in arrival order) may be applied, and where
+    to re-read from when they stop being contiguous.
+
+    Faust skips messages it fetched around a rebalance or its table recovery and still
+    acknowledges them (it expects to re-read them after seeking to the committed offsets,
+    which does not always happen), so offsets can be committed for messages that never
+    reached the agent. A message whose offset is past the next expected one means such a
+    gap: it and everything after it in the batch are left out and the partition is re-read
+    from the first missing offset. Offsets below the expected one are replays (applied).
+
+    Example:
+        >>> contiguous_prefix([5, 6, 7], 5), contiguous_prefix([5, 6, 9, 10], 5)
+        ((3, None), (2, 7))
+        >>> contiguous_prefix([3, 4, 5], 5), contiguous_prefix([8, 9], None)
+        ((3, None), (2, None))
+    """
+    if not offsets:
+        return 0, None
+    expected = offsets[0] if resume is None else resume
+    for i, offset in enumerate(offsets):
+        if offset > expected:
+            return i, expected
+        expected = max(expected, offset + 1)
+    return len(offsets), None

@@ -29,7 +29,7 @@ pytestmark = [
 
 WORKER = """
 import logging, sys
-from streams.features.engines.faust_app import run_faust
+from streams.features.engines.faust_worker import run_faust
 from streams.features.engines.settings import AggregatorSettings
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings, RedisSettings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from streams.features import CARD, SourceEvent
-from streams.features.engines.faust_state import PartitionedState, watermark_key
+from streams.features.engines.faust_state import PartitionedState, contiguous_prefix, watermark_key
 from tests.unit.features.conftest import T0, transaction
 
 
@@ -56,3 +56,28 @@ def test_forget_drops_unsent_changes() -> None:
     state.apply(1, _events(0, 5, partition=1))
     state.forget()  # partitions revoked before the rows were confirmed
     assert state.send_changelog() == [] and not sent
+
+
+def test_resume_offset_survives_the_changelog_and_never_goes_back() -> None:
+    state, _, sent = _state()
+    assert state.resume_offset(0) is None
+    state.apply(0, _events(0, 10))
+    state.advance(0, 10)
+    state.advance(0, 7)  # a replayed batch does not move it back
+    state.send_changelog()
+    restored, table, _ = _state()
+    table.update({key: value for _, key, value in sent})
+    assert restored.resume_offset(0) == 10
+    assert restored.resume_offset(1) is None
+    # the watermarks written by apply are kept beside it
+    assert table[watermark_key(0)]["watermarks"] == state._live[0].watermarks
+
+
+def test_contiguous_prefix_cuts_at_the_first_gap() -> None:
+    assert contiguous_prefix([], 4) == (0, None)
+    assert contiguous_prefix([4, 5, 6], 4) == (3, None)
+    assert contiguous_prefix([2, 3, 4, 5], 4) == (4, None)  # replays, then new ones
+    assert contiguous_prefix([4, 5, 9, 10], 4) == (2, 6)  # 6..8 never arrived
+    assert contiguous_prefix([9, 10], 4) == (0, 4)  # restarted past the applied offset
+    assert contiguous_prefix([9, 10], None) == (2, None)  # nothing applied yet
+    assert contiguous_prefix([5, 5, 6], 5) == (3, None)  # a duplicate delivery
