@@ -24,7 +24,7 @@ from inference.runner import InferenceRunner
 from inference.scorer import OnnxScorer
 from inference.settings import InferenceSettings
 from schemas import PredictionEncoder, TransactionDecoder
-from streams.bench_support import broker_latency_ms, paced, percentile_ms
+from streams.bench_support import broker_latency_ms, offer_paced, percentile_ms
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.features.aggregator import FeatureAggregator, SourceEvent
 from streams.features.catalog import list_views
@@ -221,15 +221,12 @@ def _prediction(event: dict[str, Any], score: float) -> dict[str, Any]:
 
 def _offer(kafka: KafkaSettings, topic: str, events: list[dict[str, Any]], done: Any) -> None:
     """The paced producer, in a process of its own (a thread would share the consumer's GIL)."""
-    producer = RecordProducer(kafka, topic, "transaction", "card_id", **{"linger.ms": 1})
-    time.sleep(5)  # the consumer's group join (embedded broker: ~3 s)
-    paced(
-        RATE,
-        LATENCY_SECONDS,
-        lambda i: producer.send(
-            {**events[i % len(events)], "event_id": f"lat-{i}", "event_time": _now_ms()}
-        ),
-    )
+    producer = RecordProducer(kafka, topic, "transaction", "card_id")
+    offered = [
+        {**events[i % len(events)], "event_id": f"lat-{i}"} for i in range(RATE * LATENCY_SECONDS)
+    ]
+    # The first record is due after the consumer's group join (embedded broker: ~3 s).
+    offer_paced(producer, offered, RATE, lead_s=5.0)
     producer.flush()
     done.set()
 
@@ -341,7 +338,3 @@ def inference_benchmark(context: Any, seed: int) -> dict[str, Any]:
     result["broker_p99_ms_at_5k"] = broker_latency_ms(kafka, RATE, LATENCY_SECONDS)["p99"]
     result.update(_latency(fx))
     return result
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

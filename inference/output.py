@@ -25,18 +25,35 @@ from streams.settings import KafkaSettings
 
 @dataclass
 class PendingBatch:
-    """A batch whose records are queued; ``remaining`` counts unacknowledged ones."""
+    """A batch whose records are queued; ``remaining`` counts unacknowledged ones.
+
+    ``acked_at`` is when the broker acknowledged the last of them (wall time, an upper
+    bound): ``queued_at`` (after the last record was queued) plus the longest
+    produce-to-acknowledgement time librdkafka reports. Delivery reports only reach Python
+    when the loop polls, so the moment they are seen would also count the loop's own work.
+    """
 
     batch: PreparedBatch
     sent_at: float
     remaining: int = 0
     error: str | None = None
+    started_at: float = 0.0
+    queued_at: float = 0.0
+    ack_latency_s: float = 0.0
 
     def acknowledged(self, error: Any, message: Any) -> None:
         """Delivery-report callback of each record of the batch."""
         if error is not None:
             self.error = str(error)
+        latency = message.latency() if message is not None else None
+        if latency is not None and latency > self.ack_latency_s:
+            self.ack_latency_s = latency
         self.remaining -= 1
+
+    @property
+    def acked_at(self) -> float:
+        """Wall time by which the broker had acknowledged every record (see class doc)."""
+        return self.queued_at + self.ack_latency_s
 
 
 class PredictionSink:
@@ -67,8 +84,8 @@ class PredictionSink:
     def send(self, batch: PreparedBatch, scored: Sequence[VariantScores]) -> PendingBatch:
         """Queue everything for ``batch`` without waiting; the broker's acknowledgements
         arrive through :meth:`poll` and are counted on the returned :class:`PendingBatch`."""
-        pending = PendingBatch(batch, time.perf_counter())
-        now_ms = int(time.time() * 1000)
+        pending = PendingBatch(batch, time.perf_counter(), started_at=time.time())
+        now_ms = int(pending.started_at * 1000)
         metrics = self._metrics
         if batch.table is not None:
             outgoing = build_predictions(
@@ -89,6 +106,7 @@ class PredictionSink:
             pending.remaining += 1
             self.dead_letters.publish(letter, pending.acknowledged)
             metrics.errors.labels(letter.reason).inc()
+        pending.queued_at = time.time()
         return pending
 
     def poll(self, timeout_s: float = 0.0) -> None:
@@ -111,9 +129,9 @@ class PredictionSink:
         if pending.error is not None:
             self._metrics.errors.labels("produce_failed").inc()
             raise InfrastructureError(f"a prediction was not delivered: {pending.error}")
-        done_s = time.time()
+        done_s = min(pending.acked_at, time.time())
         metrics, batch = self._metrics, pending.batch
-        metrics.stage_seconds.labels("produce").observe(time.perf_counter() - pending.sent_at)
+        metrics.stage_seconds.labels("produce").observe(max(0.0, done_s - pending.started_at))
         metrics.batch_size.observe(len(batch.messages))
         metrics.events.inc(len(batch.events))
         samples = metrics.samples

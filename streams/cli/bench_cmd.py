@@ -8,6 +8,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import typer
 from rich.table import Table
 
 from streams.cli.context import console, get_context
+from streams.infra.stack import private_stack
 
 app = typer.Typer(
     help="Benchmarks; each writes a flat JSON object with --json PATH.", no_args_is_help=True
@@ -64,7 +66,15 @@ def write(result: dict[str, Any], path: Path | None, title: str) -> None:
 def _run(name: str, ctx: typer.Context, seed: int) -> dict[str, Any]:
     module, _, function = BENCHMARKS[name].partition(":")
     bench: Callable[[Any, int], dict[str, Any]] = getattr(importlib.import_module(module), function)
-    return bench(get_context(ctx), seed)
+    context = get_context(ctx)
+    if context.kafka_raw.bootstrap_servers and context.redis_raw.url:
+        return bench(context, seed)
+    # Embedded: a fresh broker and Redis per benchmark (see private_stack), not the shared
+    # stack of `eventml infra up`, whose broker holds whatever earlier runs produced.
+    with private_stack(context.infra) as (bootstrap, redis_url):
+        kafka = context.kafka_raw.model_copy(update={"bootstrap_servers": bootstrap})
+        redis_settings = context.redis_raw.model_copy(update={"url": redis_url})
+        return bench(replace(context, kafka_raw=kafka, redis_raw=redis_settings), seed)
 
 
 def _command(name: str, doc: str) -> None:

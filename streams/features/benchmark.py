@@ -19,7 +19,7 @@ import redis
 from streams.bench_support import (
     broker_latency_ms,
     histogram_quantile,
-    paced,
+    offer_paced,
     percentile_ms,
     scrape,
 )
@@ -110,7 +110,7 @@ def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
         extra_env={"EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": str(interval)},
     )
     url = f"http://127.0.0.1:{port}/metrics"
-    producer = RecordProducer(kafka, topics.events, "transaction", "card_id", **{"linger.ms": 1})
+    producer = RecordProducer(kafka, topics.events, "transaction", "card_id")
     world = SyntheticWorld(WorldConfig(seed=seed, cards=2000))
     events = [e for e, _ in world.events(FRESHNESS_RATE * FRESHNESS_SECONDS)]
     try:
@@ -119,10 +119,7 @@ def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
             producer.flush()
             time.sleep(0.5)
 
-        def send(i: int) -> None:
-            producer.send({**events[i], "event_time": _now_ms()})
-
-        paced(FRESHNESS_RATE, FRESHNESS_SECONDS, send)
+        offer_paced(producer, events, FRESHNESS_RATE)
         producer.flush()
         time.sleep(2)
         samples = scrape(url)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -140,3 +143,22 @@ def resolve_infra(
     if not redis_settings.url:
         redis_settings = redis_settings.model_copy(update={"url": state.redis_url})
     return kafka, redis_settings
+
+
+@contextmanager
+def private_stack(infra: InfraSettings) -> Iterator[tuple[str, str]]:
+    """A broker and Redis of their own, stopped on exit: ``(bootstrap, redis_url)``.
+
+    Benchmarks use it so that figures do not depend on what earlier runs left behind: the
+    embedded broker keeps every record in memory, and it gets slower as that grows.
+    """
+    with tempfile.TemporaryDirectory(prefix="eventml-stack-") as workdir:
+        broker = EmbeddedBroker(Path(workdir) / "logs").start()
+        try:
+            server = EmbeddedRedis(Path(workdir) / "redis", kind=infra.redis_server).start()
+            try:
+                yield broker.bootstrap, server.url
+            finally:
+                server.stop()
+        finally:
+            broker.stop()
