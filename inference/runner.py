@@ -20,9 +20,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from inference.batcher import MicroBatcher
+from inference.commits import OffsetCommitter
 from inference.exceptions import ScoringError
 from inference.features import FeatureBuilder, FeatureTable, OnlineFeatureSource
 from inference.metrics import InferenceMetrics
@@ -47,7 +48,6 @@ STAGE = "inference"
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
 BUSY_POLL_S = 0.001
-COMMIT_INTERVAL_S = 0.1
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -92,11 +92,7 @@ class InferenceRunner:
         self.router: Router | None = None
         self.scored_events = 0  # events whose predictions the broker acknowledged
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
-        self.commit_failures = 0  # delivered batches whose offsets could not be committed
-        self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not yet known committed
-        self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
-        self._uncommitted = 0  # messages acknowledged since the last commit
-        self._committed_at = 0.0
+        self._commits = OffsetCommitter(self._require_consumer, settings.max_batch_size, metrics)
         self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
 
     def run(self, should_stop: Callable[[], bool]) -> int:
@@ -132,6 +128,11 @@ class InferenceRunner:
             self._swapper.close()
         return self.scored_events
 
+    @property
+    def commit_failures(self) -> int:
+        """Delivered batches whose offsets could not be committed (they may be replayed)."""
+        return self._commits.failures
+
     def abort(self) -> None:
         """Stop at once without finishing or committing anything (simulates a crash)."""
         self._aborted.set()
@@ -164,7 +165,7 @@ class InferenceRunner:
                     self._submit(batch)
             self._finish_done()
             self._settle()
-            self._flush_commits()
+            self._commits.flush()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
                 self._metrics.report_lag(self._require_consumer())
@@ -275,35 +276,7 @@ class InferenceRunner:
     def _commit(self, batch: PreparedBatch) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        for tp in self._sink.offsets(batch):
-            self._delivered[(tp.topic, tp.partition)] = tp.offset
-            self._to_commit[(tp.topic, tp.partition)] = tp.offset
-        self._uncommitted += len(batch.messages)
-        self._flush_commits()
-
-    def _flush_commits(self) -> None:
-        """Commit acknowledged batches once a full batch's worth or COMMIT_INTERVAL_S has
-        gathered: a crash replays at most that (as with one commit per batch), while small
-        batches under light load no longer cost the broker a commit each."""
-        if not self._to_commit or (
-            self._uncommitted < self._settings.max_batch_size
-            and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S
-        ):
-            return
-        offsets = [TopicPartition(t, p, o) for (t, p), o in self._to_commit.items()]
-        self._to_commit.clear()
-        self._uncommitted, self._committed_at = 0, time.monotonic()
-        try:
-            # Asynchronous: the poll loop waits for neither the acknowledgement nor the commit.
-            # The predictions are acknowledged, so a lost commit only replays the batch;
-            # drains (shutdown, revocation) commit synchronously.
-            self._require_consumer().commit(offsets=offsets, asynchronous=True)
-        except KafkaException as exc:
-            # Predictions are acknowledged; an uncommitted batch is only replayed (a
-            # duplicate), which at-least-once delivery allows.
-            self._metrics.errors.labels("commit").inc()
-            self.commit_failures += 1
-            log.warning("offset commit failed, the batch may be replayed: %s", exc)
+        self._commits.delivered(self._sink.offsets(batch), len(batch.messages))
 
     def _drain(self, final: bool) -> None:
         if final and len(self._batcher):
@@ -319,22 +292,7 @@ class InferenceRunner:
             self._finish(item)
         self._sink.flush(self._settings.flush_timeout_s)
         self._settle()
-        self._commit_delivered()
-
-    def _commit_delivered(self) -> None:
-        """Synchronously commit everything delivered (before giving partitions up)."""
-        if not self._delivered:
-            return
-        offsets = [TopicPartition(t, p, o) for (t, p), o in self._delivered.items()]
-        try:
-            self._require_consumer().commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            self._metrics.errors.labels("commit").inc()
-            self.commit_failures += 1
-            log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
-        self._delivered.clear()
-        self._to_commit.clear()
-        self._uncommitted = 0
+        self._commits.commit_all()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Finished work is committed while we still own the partitions; polled but unscored

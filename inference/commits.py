@@ -1,0 +1,83 @@
+"""Offset commits of the inference consumer: only for batches whose predictions the broker
+acknowledged, grouped so that light load does not cost the broker a commit per batch."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from inference.metrics import InferenceMetrics
+
+log = logging.getLogger(__name__)
+
+COMMIT_INTERVAL_S = 0.1
+
+
+class OffsetCommitter:
+    """Tracks delivered offsets and commits them.
+
+    A crash replays at most what gathered since the last commit (a full batch's worth or
+    ``COMMIT_INTERVAL_S``), as with one commit per batch.
+
+    Args:
+        consumer: Returns the group's consumer.
+        batch_size: Commit once this many delivered messages have gathered.
+        metrics: Where commit errors are counted.
+    """
+
+    def __init__(
+        self, consumer: Callable[[], Consumer], batch_size: int, metrics: InferenceMetrics
+    ) -> None:
+        self._consumer, self._batch_size, self._metrics = consumer, batch_size, metrics
+        self.failures = 0  # delivered batches whose offsets could not be committed
+        self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not known committed
+        self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
+        self._uncommitted = 0  # messages acknowledged since the last commit
+        self._committed_at = 0.0
+
+    def delivered(self, offsets: Sequence[TopicPartition], messages: int) -> None:
+        """A batch of ``messages`` is acknowledged; ``offsets`` are its next offsets."""
+        for tp in offsets:
+            self._delivered[(tp.topic, tp.partition)] = tp.offset
+            self._to_commit[(tp.topic, tp.partition)] = tp.offset
+        self._uncommitted += messages
+        self.flush()
+
+    def flush(self) -> None:
+        """Commit, asynchronously, once enough has gathered or enough time has passed."""
+        if not self._to_commit or (
+            self._uncommitted < self._batch_size
+            and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S
+        ):
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._to_commit.items()]
+        self._to_commit.clear()
+        self._uncommitted, self._committed_at = 0, time.monotonic()
+        # Asynchronous: the poll loop waits for neither the acknowledgement nor the commit.
+        # The predictions are acknowledged, so a lost commit only replays the batch (a
+        # duplicate, which at-least-once delivery allows); drains commit synchronously.
+        self._commit(offsets, asynchronous=True)
+
+    def commit_all(self) -> None:
+        """Synchronously commit everything delivered (before giving partitions up)."""
+        if not self._delivered:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in self._delivered.items()]
+        self._commit(offsets, asynchronous=False)
+        self._delivered.clear()
+        self._to_commit.clear()
+        self._uncommitted = 0
+
+    def _commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        try:
+            if asynchronous:
+                self._consumer().commit(offsets=offsets, asynchronous=True)
+            else:
+                self._consumer().commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            self._metrics.errors.labels("commit").inc()
+            self.failures += 1
+            log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
