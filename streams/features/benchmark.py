@@ -67,7 +67,14 @@ def _run_engine(
     port = free_port()
     prefix = f"bench{engine}"
     process = start_aggregator(
-        kafka, topics, str(context.redis.url), home, engine, prefix, metrics_port=port
+        kafka,
+        topics,
+        str(context.redis.url),
+        home,
+        engine,
+        prefix,
+        metrics_port=port,
+        extra_env={"EVENTML_AGGREGATOR_SNAPSHOT_INTERVAL_S": str(_service_interval())},
     )
     url = f"http://127.0.0.1:{port}/metrics"
     first = done = None
@@ -92,13 +99,17 @@ def _run_engine(
     return {"events_per_s": rate, "parity": parity}
 
 
+def _service_interval() -> float:
+    """As operators run it: the service's own snapshot interval, not the tests' short one."""
+    return float(AggregatorSettings.model_fields["snapshot_interval_s"].default)
+
+
 def _freshness(context: CliContext, seed: int, home: Path) -> dict[str, float]:
     """Default engine at 5,000 events/s offered; freshness from Kafka arrival to readable."""
     kafka = context.kafka
     topics = _topics(kafka)
     port = free_port()
-    # As operators run it: the service's own snapshot interval, not the tests' short one.
-    interval = AggregatorSettings.model_fields["snapshot_interval_s"].default
+    interval = _service_interval()
     process = start_aggregator(
         kafka,
         topics,
