@@ -16,6 +16,9 @@ Both deliver rows, late events and rejected events through :class:`FeatureWriter
 Commits are Faust's at-least-once: a batch is acked after its rows are in Redis and its dead
 letters acknowledged; Faust flushes table changelogs and forwarded events before committing
 offsets. Replays after a crash or a rebalance are skipped by the per-entity offsets.
+Faust can also skip (and acknowledge) fetched messages around its start-up recovery, so each
+view's state records the offset after the last message applied per partition; an agent that
+sees a gap re-reads from it (:meth:`FeatureAgents._in_order`).
 
 Security: PLAINTEXT, SSL and SASL (PLAIN, SCRAM-SHA-256/512, with or without SSL) are
 translated to Faust credentials. GSSAPI/OAUTHBEARER and ``client_overrides`` (librdkafka
