@@ -65,12 +65,7 @@ def start_stack(infra: InfraSettings) -> tuple[InfraState, bool]:
         return current, False
     if current is not None:
         stop_stack(infra)
-    broker = EmbeddedBroker(infra.home / "logs").start()
-    try:
-        server = EmbeddedRedis(infra.home / "redis", kind=infra.redis_server).start()
-    except InfrastructureError:
-        broker.stop()
-        raise
+    broker, server = _start_servers(infra.home, infra.redis_server)
     state = InfraState(
         broker.bootstrap,
         server.url,
@@ -80,6 +75,17 @@ def start_stack(infra: InfraSettings) -> tuple[InfraState, bool]:
     )
     state.write(infra.home)
     return state, True
+
+
+def _start_servers(home: Path, redis_kind: str) -> tuple[EmbeddedBroker, EmbeddedRedis]:
+    """Broker (logs in ``home/logs``) then Redis (in ``home/redis``); the broker is stopped
+    again when Redis cannot start."""
+    broker = EmbeddedBroker(home / "logs").start()
+    try:
+        return broker, EmbeddedRedis(home / "redis", kind=redis_kind).start()
+    except InfrastructureError:
+        broker.stop()
+        raise
 
 
 def stop_stack(infra: InfraSettings) -> InfraState | None:
@@ -153,12 +159,9 @@ def private_stack(infra: InfraSettings) -> Iterator[tuple[str, str]]:
     embedded broker keeps every record in memory, and it gets slower as that grows.
     """
     with tempfile.TemporaryDirectory(prefix="eventml-stack-") as workdir:
-        broker = EmbeddedBroker(Path(workdir) / "logs").start()
+        broker, server = _start_servers(Path(workdir), infra.redis_server)
         try:
-            server = EmbeddedRedis(Path(workdir) / "redis", kind=infra.redis_server).start()
-            try:
-                yield broker.bootstrap, server.url
-            finally:
-                server.stop()
+            yield broker.bootstrap, server.url
         finally:
+            server.stop()
             broker.stop()
