@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import redis
 import redis.asyncio as aioredis
 
@@ -54,6 +56,16 @@ for i = 1, #KEYS do written = written + write_row(KEYS[i], ARGV[i], ttl) end
 return written
 """
 )
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """The distinct keys one view's read fetches, and per query the index of its key."""
+
+    keys: list[str]
+    rows: npt.NDArray[np.int64]
+
+
 # (keys, args) of one script call.
 WriteCall = tuple[list[str], list[bytes | int]]
 # Rows per multi-key call: bounds how long one script holds the server.
@@ -106,11 +118,13 @@ class _StoreBase:
             calls.append(([key for key, _ in chunk], [*(blob for _, blob in chunk), ttl_ms]))
         return calls
 
-    def _read_args(
-        self, view: FeatureView, entity_ids: Sequence[str], at_ms: int | Sequence[int] | None
-    ) -> tuple[list[str], int | Sequence[int]]:
-        keys = [self.key(view, entity) for entity in entity_ids]
-        return keys, self._clock() if at_ms is None else at_ms
+    def _read_keys(self, view: FeatureView, entity_ids: Sequence[str]) -> _Reads:
+        """Each distinct entity's key once, and per query the index of its key: a batch
+        scoring many events of one merchant reads that merchant's row once."""
+        index: dict[str, int] = {}
+        rows = [index.setdefault(entity, len(index)) for entity in entity_ids]
+        keys = [self.key(view, entity) for entity in index]
+        return _Reads(keys, np.array(rows, dtype=np.int64))
 
 
 class RedisOnlineStore(_StoreBase):
@@ -193,7 +207,8 @@ class RedisOnlineStore(_StoreBase):
         at_ms: int | Sequence[int] | None = None,
     ) -> list[OnlineFeatures]:
         """:meth:`get` for several views of the same events in one round trip (one ``MGET``
-        of every view's keys; one per slot on a cluster).
+        of every view's distinct keys; one per slot on a cluster). An entity that several
+        events share is read once and evaluated for each event at that event's time.
 
         Args:
             views: The views.
@@ -202,8 +217,8 @@ class RedisOnlineStore(_StoreBase):
             at_ms: Time (or per-event times) to evaluate at; the clock's now if ``None``.
         """
         at = self._clock() if at_ms is None else at_ms  # one instant for every view
-        reads = [self._read_args(v, ids, at) for v, ids in zip(views, entity_ids, strict=True)]
-        keys = [key for view_keys, _ in reads for key in view_keys]
+        reads = [self._read_keys(v, ids) for v, ids in zip(views, entity_ids, strict=True)]
+        keys = [key for read in reads for key in read.keys]
         names = "+".join(v.name for v in views)
         try:
             if isinstance(self._client, redis.RedisCluster):
@@ -215,9 +230,9 @@ class RedisOnlineStore(_StoreBase):
         # Clients are built with decode_responses=False: values are bytes or None.
         rows = cast(list[bytes | None], blobs)
         out, start = [], 0
-        for view, (view_keys, _) in zip(views, reads, strict=True):
-            end = start + len(view_keys)
-            out.append(online_features(view, rows[start:end], event_ids, at))
+        for view, read in zip(views, reads, strict=True):
+            end = start + len(read.keys)
+            out.append(online_features(view, rows[start:end], event_ids, at, read.rows))
             start = end
         return out
 
@@ -289,7 +304,8 @@ class AsyncRedisOnlineStore(_StoreBase):
         at_ms: int | Sequence[int] | None = None,
     ) -> OnlineFeatures:
         """Point-in-time features of entities in one round trip; see ``RedisOnlineStore.get``."""
-        keys, at = self._read_args(view, entity_ids, at_ms)
+        read = self._read_keys(view, entity_ids)
+        keys, at = read.keys, self._clock() if at_ms is None else at_ms
         try:
             if isinstance(self._client, aioredis.RedisCluster):
                 blobs = await self._client.mget_nonatomic(keys) if keys else []
@@ -298,4 +314,4 @@ class AsyncRedisOnlineStore(_StoreBase):
         except redis.RedisError as exc:
             raise OnlineStoreError(f"reading {len(keys)} {view.name} rows failed: {exc}") from exc
         # Clients are built with decode_responses=False: values are bytes or None.
-        return online_features(view, cast(list[bytes | None], blobs), event_ids, at)
+        return online_features(view, cast(list[bytes | None], blobs), event_ids, at, read.rows)

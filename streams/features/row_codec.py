@@ -156,14 +156,25 @@ def online_features(
     blobs: Sequence[bytes | None],
     event_ids: Sequence[str | None] | None,
     at_ms: Sequence[int] | int,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> OnlineFeatures:
-    """Decode blobs and evaluate them point-in-time: the pure half of an online read."""
+    """Decode blobs and evaluate them point-in-time: the pure half of an online read.
+
+    Args:
+        view: The blobs' view.
+        blobs: Stored rows (``None`` = missing).
+        event_ids: Per query, the event being scored, or ``None``.
+        at_ms: Time (or per-query times) to evaluate at.
+        rows: Per query, the index of its blob in ``blobs``, when several queries share an
+            entity and its row was read once; ``None``: one blob per query.
+    """
     decoded = decode_rows(view, blobs)
-    batch = decoded.batch
-    at = np.broadcast_to(np.asarray(at_ms, dtype=np.int64), (len(blobs),)).copy()
+    batch, found = decoded.batch, decoded.found
+    if rows is not None:
+        batch, found = batch.take(rows), found[rows]
+    at = np.broadcast_to(np.asarray(at_ms, dtype=np.int64), (len(batch),)).copy()
     values = as_of_batch(view, batch, event_ids, at)
-    missing = ~decoded.found
-    values[missing] = np.asarray(view.defaults, dtype=np.float64)
-    freshness = np.where(decoded.found, (at - batch.last_event_times).astype(np.float64), np.nan)
-    ahead = ahead_mask(batch, event_ids, at) & decoded.found
-    return OnlineFeatures(view.feature_names, values, decoded.found, freshness, ahead)
+    values[~found] = np.asarray(view.defaults, dtype=np.float64)
+    freshness = np.where(found, (at - batch.last_event_times).astype(np.float64), np.nan)
+    ahead = ahead_mask(batch, event_ids, at) & found
+    return OnlineFeatures(view.feature_names, values, found, freshness, ahead)

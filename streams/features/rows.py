@@ -88,6 +88,17 @@ class RowBatch:
     def __len__(self) -> int:
         return len(self.last_event_ids)
 
+    def take(self, rows: IntArray) -> RowBatch:
+        """The rows at ``rows`` (repeats allowed): one stored row read for many queries."""
+        ids = self.last_event_ids
+        return RowBatch(
+            cells=self.cells[rows],
+            undo_pos=self.undo_pos[rows],
+            undo_old=self.undo_old[rows],
+            last_event_ids=tuple(ids[i] for i in rows.tolist()),
+            last_event_times=self.last_event_times[rows],
+        )
+
     @classmethod
     def stack(
         cls, items: Sequence[EntityState] | Sequence[FeatureRow], layout: StateLayout

@@ -133,6 +133,32 @@ def test_several_views_are_read_in_one_round_trip_like_one_by_one(
     assert not both[1].found[0]
 
 
+def test_an_entity_queried_many_times_is_read_once_and_evaluated_per_query(
+    store: RedisOnlineStore, client: redis.Redis
+) -> None:
+    _, rows = rows_after(500)
+    store.write(CARD, rows)
+    # Three queries of each of three entities, each at its own time, one scoring the
+    # entity's last event (its features exclude that event), plus an unknown entity twice.
+    chosen = rows[:3]
+    ids = [row.entity_id for row in chosen for _ in range(3)] + ["nobody", "nobody"]
+    at = [row.last_event_time + k * 30_000 for row in chosen for k in range(3)] + [NOW, NOW]
+    scored = [row.last_event_id if k == 0 else None for row in chosen for k in range(3)]
+    scored += [None, None]
+    client.config_resetstat()
+    got = store.get(ids, CARD, scored, at)
+    reads = client.info("commandstats")["cmdstat_mget"]
+    assert reads["calls"] == 1
+    assert client.info("stats")["keyspace_hits"] == 3  # each stored row fetched once
+    for i, (entity, when, event) in enumerate(zip(ids, at, scored, strict=True)):
+        alone = store.get([entity], CARD, [event], [when])
+        assert np.array_equal(got.values[i], alone.values[0])
+        assert got.found[i] == alone.found[0] and got.ahead[i] == alone.ahead[0]
+    assert np.array_equal(got.values[0], chosen[0].values_before_last)
+    assert not np.array_equal(got.values[0], got.values[2])  # the windows moved on
+    assert not got.found[-2:].any()
+
+
 def test_async_store_matches_sync(store: RedisOnlineStore, redis_url: str) -> None:
     _, rows = rows_after(300)
     ids = [row.entity_id for row in rows]
