@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from schemas import single_object
@@ -41,6 +42,7 @@ LAYOUT: Layout = (
 _FIELDS = frozenset(name for name, _ in LAYOUT)
 _VARIANTS = {"CHAMPION": b"\x00", "CANARY": b"\x02", "SHADOW": b"\x04"}
 _DOUBLE = struct.Struct("<d").pack
+_FLOAT_ONLY = {float}
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 
@@ -74,14 +76,19 @@ def _double(x: Any) -> bytes:
     return _DOUBLE(x)
 
 
+@cache
+def _doubles_struct(n: int) -> struct.Struct:
+    return struct.Struct(f"<{n}d")
+
+
 def _doubles(values: Any) -> bytes:
     if type(values) is not list:
         raise _Unsupported
     if not values:
         return b"\x00"
-    if any(type(v) is not float for v in values):
+    if {*map(type, values)} != _FLOAT_ONLY:  # (map and set stay in C: ~5x a generator)
         raise _Unsupported
-    return _long(len(values)) + struct.pack(f"<{len(values)}d", *values) + b"\x00"
+    return _long(len(values)) + _doubles_struct(len(values)).pack(*values) + b"\x00"
 
 
 def _body(r: Mapping[str, Any]) -> bytes:
