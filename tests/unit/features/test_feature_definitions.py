@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from datetime import timedelta
 
 import pytest
@@ -77,3 +78,13 @@ def test_catalogue_lookup() -> None:
     assert len(CARD.defaults) == len(CARD.aggregations)
     with pytest.raises(UnknownViewError, match="card, merchant"):
         get_view("device")
+
+
+def test_a_view_hashes_like_its_fields_and_a_pickled_copy_rehashes() -> None:
+    copy = pickle.loads(pickle.dumps(CARD))
+    assert copy == CARD and hash(copy) == hash(CARD)
+    renamed = dataclasses.replace(CARD, name="card2")
+    assert renamed != CARD and hash(renamed) != hash(CARD)
+    # The cached hash is never pickled: string hashes differ between processes.
+    hash(CARD)
+    assert b"_hash" not in pickle.dumps(CARD)
