@@ -80,14 +80,19 @@ def run_bytewax(
         if settings.recovery and settings.recovery_dir
         else None
     )
+    addresses = settings.addresses.split(";") if settings.addresses else None
     log.info(
-        "bytewax aggregator: %d worker(s), recovery %s",
+        "bytewax aggregator: %d worker(s) in process %s of %d, recovery %s",
         settings.workers,
+        settings.process_id or 0,
+        len(addresses or [""]),
         settings.recovery_dir if recovery else "off",
     )
     cli_main(  # type: ignore[no-untyped-call]
         flow,
         workers_per_process=settings.workers,
+        process_id=settings.process_id if addresses else None,
+        addresses=addresses,
         epoch_interval=epoch_interval(settings),
         recovery_config=recovery,
     )

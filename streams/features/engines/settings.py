@@ -16,6 +16,10 @@ class AggregatorSettings(BaseSettings):
     engine: Literal["bytewax", "faust"] = "bytewax"
     app_id: str = "eventml-aggregator"
     workers: int = 1
+    # A Bytewax cluster of processes (the way past one core): every process gets the same
+    # ``addresses`` ("host:port;host:port...") and its own ``process_id`` (0-based).
+    process_id: int | None = None
+    addresses: str | None = None
     batch_size: int = 2000
     batch_wait_ms: int = 50
     allowed_lateness_ms: int = 60_000

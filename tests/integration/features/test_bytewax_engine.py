@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from streams.bench_support import scrape
 from streams.features.parity import (
     parity_diff,
     produce_stream,
     start_aggregator,
     wait_for_parity,
 )
+from streams.infra.process import free_port
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import KafkaSettings
 
@@ -53,3 +55,44 @@ def test_kill_9_and_restart_does_not_double_count(
     finally:
         restarted.terminate()
         restarted.wait(10)
+
+
+def test_a_cluster_of_two_processes_shares_the_work_and_matches_the_backfill(
+    kafka_settings: KafkaSettings, topics: TopicCatalogue, redis_url: str, tmp_path: Path
+) -> None:
+    events = produce_stream(kafka_settings, topics, 3000, seed=23)
+    addresses = ";".join(f"127.0.0.1:{free_port()}" for _ in range(2))
+    ports = [free_port() for _ in range(2)]
+    processes = [
+        start_aggregator(
+            kafka_settings,
+            topics,
+            redis_url,
+            tmp_path,
+            "bytewax",
+            "bw3",
+            metrics_port=port,
+            extra_env={
+                "EVENTML_AGGREGATOR_PROCESS_ID": str(i),
+                "EVENTML_AGGREGATOR_ADDRESSES": addresses,
+            },
+        )
+        for i, port in enumerate(ports)
+    ]
+    try:
+        assert wait_for_parity(redis_url, "bw3", events) <= TOLERANCE
+        applied = [
+            sum(
+                value
+                for (name, labels), value in scrape(f"http://127.0.0.1:{port}/metrics").items()
+                if name == "eventml_features_events_total" and ("view", "card") in labels
+            )
+            for port in ports
+        ]
+        # Each process aggregated a share (its key buckets), together every event once.
+        assert all(n > 0 for n in applied) and sum(applied) == len(events)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
