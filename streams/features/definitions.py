@@ -30,7 +30,7 @@ AggregationKind = Literal[
 ]
 
 # Bump when the state layout or the evaluation rules change: it is part of every version.
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: window sums as exact fixed-point limbs
 WINDOWED_KINDS = frozenset({"count", "sum", "mean", "min", "max", "std", "distinct_count"})
 UNWINDOWED_KINDS = frozenset({"last", "seconds_since_last"})
 MAX_DISTINCT_CAPACITY = 1024

@@ -2,8 +2,10 @@
 
 :func:`plan_of` compiles a view once into index arrays, so evaluating ``n`` rows costs a
 fixed number of numpy operations whatever the number of features. Every sum over buckets is
-taken along a contiguous last axis, so a row's result does not depend on how many rows are
-evaluated with it: one online read and a backfill chunk of thousands agree to the last bit.
+taken along a contiguous last axis (a sum's limbs in int64, see
+:func:`~streams.features.fixed_point.totals`), so a row's result does not depend on how many
+rows are evaluated with it: one online read and a backfill chunk of thousands agree to the
+last bit.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from streams.features.definitions import FeatureView
-from streams.features.layout import Moment, MomentGroup, StateLayout, layout_of
+from streams.features.fixed_point import QUANTUM_BITS, totals
+from streams.features.layout import FIXED_POINT, Moment, MomentGroup, StateLayout, layout_of
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-_ADDITIVE = ("count", "sum", "sumsq")
+# Float64 ulps of E[x**2] a variance must exceed to count (see ``_variance``).
+_NOISE_ULPS = 4.0
 
 
 def _ints(values: list[int]) -> IntArray:
@@ -29,10 +32,20 @@ def _ints(values: list[int]) -> IntArray:
 
 @dataclass(frozen=True)
 class _Ring:
-    """Where one moment group's cells are and which slot cells hold which kind of moment."""
+    """Where one moment group's cells are and which slot cells hold which kind of moment.
+
+    Attributes:
+        group: The moment group.
+        additive: Slot positions of the counts, then of both limbs of each fixed-point
+            moment (contiguous, see ``layout._group_moments``).
+        counts: How many of them are counts.
+        maxima: Slot positions of the maxima.
+        minima: Slot positions of the minima.
+    """
 
     group: MomentGroup
     additive: IntArray
+    counts: int
     maxima: IntArray
     minima: IntArray
 
@@ -65,18 +78,27 @@ class EvaluationPlan:
 
 
 def _columns(layout: StateLayout) -> tuple[tuple[_Ring, ...], dict[tuple[int, Moment], int]]:
-    """Rings and the column of each (group, moment) in the concatenated totals."""
+    """Rings and the column of each (group, moment) in the concatenated totals.
+
+    A ring's additive totals are its counts then its fixed-point moments, which is the
+    layout's moment order, so the "add" columns are numbered in moment order.
+    """
     rings = []
     column: dict[tuple[int, Moment], int] = {}
     counters = {"add": 0, "max": 0, "min": 0}
     for g, group in enumerate(layout.groups):
         cols: dict[str, list[int]] = {"add": [], "max": [], "min": []}
+        counts = 0
         for moment in group.moments:
-            family = "add" if moment[0] in _ADDITIVE else moment[0]
-            cols[family].append(group.position(moment))
+            kind = moment[0]
+            family = kind if kind in {"max", "min"} else "add"
+            first = group.position(moment)
+            cols[family].extend([first, first + 1] if kind in FIXED_POINT else [first])
+            counts += kind == "count"
             column[(g, moment)] = counters[family]
             counters[family] += 1
-        rings.append(_Ring(group, _ints(cols["add"]), _ints(cols["max"]), _ints(cols["min"])))
+        add, maxima, minima = (_ints(cols[f]) for f in ("add", "max", "min"))
+        rings.append(_Ring(group, add, counts, maxima, minima))
     return tuple(rings), column
 
 
@@ -143,7 +165,7 @@ def _totals(plan: EvaluationPlan, cells: FloatArray, at_ms: IntArray) -> list[Fl
     parts: dict[str, list[FloatArray]] = {"add": [], "max": [], "min": []}
     for spec in plan.rings:
         group, window = spec.group, spec.group.window
-        # (n, moments + 1, buckets): each moment's buckets contiguous, see ``layout``.
+        # (n, stride, buckets): each cell row's buckets contiguous, see ``layout``.
         ring = cells[:, group.offset : group.offset + group.size].reshape(
             n, group.stride, window.buckets
         )
@@ -159,7 +181,12 @@ def _totals(plan: EvaluationPlan, cells: FloatArray, at_ms: IntArray) -> list[Fl
                 continue
             values = np.where(kept, ring[:, cols[0] : cols[-1] + 1, :], neutral)
             if family == "add":
-                parts[family].append(values.sum(axis=2))
+                # Counts are exact float64 sums; then each fixed-point moment's two rows.
+                counted = spec.counts
+                parts[family].append(values[:, :counted, :].sum(axis=2))
+                if counted < cols.size:
+                    limbs = values[:, counted:, :].reshape(n, -1, 2, window.buckets)
+                    parts[family].append(totals(limbs))
             elif family == "max":
                 parts[family].append(values.max(axis=2))
             else:
@@ -175,6 +202,22 @@ def _ratio(top: FloatArray, count: FloatArray) -> FloatArray:
     return out
 
 
+def _variance(square: FloatArray, mean: FloatArray) -> FloatArray:
+    """``E[x**2] - mean**2``, read as 0 within the rounding noise of its two terms.
+
+    Each term is off by up to about a quantum of the fixed-point sums per unit of ``|mean|``
+    and a few float64 ulps of ``E[x**2]``; a difference that small is no spread at all, so a
+    window of equal values reads exactly 0 rather than noise (up to ~6e-5 as a std).
+    """
+    variance = square - mean * mean
+    noise = (
+        _NOISE_ULPS * np.finfo(np.float64).eps * np.abs(square)
+        + (2.0 * np.abs(mean) + 1.0) * 2.0**-QUANTUM_BITS
+    )
+    out: FloatArray = np.where(variance > noise, variance, 0.0)
+    return out
+
+
 def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArray:
     """Features of ``(n, layout.size)`` states evaluated at times ``at_ms``: ``(n, features)``."""
     plan = plan_of(view)
@@ -186,7 +229,7 @@ def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArra
         mean = _ratio(additive[:, spec.source], count)
         if spec is plan.std:
             square = _ratio(additive[:, spec.extra], count)
-            mean = np.sqrt(np.maximum(square - mean * mean, 0.0))
+            mean = np.sqrt(_variance(square, mean))
         out[:, spec.out] = np.where(count > 0, mean, spec.default)
     for spec, extreme in ((plan.maximum, maxima), (plan.minimum, minima)):
         has = additive[:, spec.count] > 0

@@ -4,16 +4,21 @@ Every entity's state is a fixed-length vector, so rows of one view stack into a 
 are evaluated for many entities at once. The vector holds, in order:
 
 * one **moment group** per distinct window: a ring of ``buckets`` slots stored
-  moment-major, ``[bucket ids..., first moment of every slot..., ...]``, where the moments
-  are the count, sums, sums of squares, maxima and minima the window's aggregations need
-  (bucket id ``-1`` = never used). Moment-major keeps each moment's buckets contiguous, so
-  evaluation reduces along a contiguous axis with no copy;
+  moment-major, ``[bucket ids..., first moment row of every slot..., ...]``, where the
+  moments are the count, sums, sums of squares, maxima and minima the window's aggregations
+  need (bucket id ``-1`` = never used). A sum or sum of squares takes two rows, its high
+  then its low limb (see :mod:`~streams.features.fixed_point`); every other moment one.
+  Moment-major keeps each row's buckets contiguous, so evaluation reduces along a contiguous
+  axis with no copy;
 * one **distinct segment** per ``distinct_count``: ``capacity`` slots of
   ``[value_hash, last_seen_ms]`` (hash ``0`` = empty), keeping the most recent values;
 * one **recency segment**: ``[last_event_time_ms, last value of each "last" field...]``
   (time ``-1`` = no event yet).
 
-All numbers stored are integers below 2**53 or plain sums, so float64 holds them exactly.
+Bucket ids, counts, times, hashes and the limbs of sums are integers below 2**53 (limbs
+within the range :mod:`~streams.features.fixed_point` documents), so float64 holds them
+exactly and a window's counts and sums are the same whatever order its events were applied
+in; maxima, minima and last values are source values as they came.
 """
 
 from __future__ import annotations
@@ -25,11 +30,15 @@ from functools import cache, cached_property
 from typing import Literal
 
 from streams.features.definitions import Aggregation, FeatureView, Window
+from streams.features.exceptions import DefinitionError
+from streams.features.fixed_point import MAX_BUCKETS
 
 MomentKind = Literal["count", "sum", "sumsq", "max", "min"]
 Moment = tuple[MomentKind, str | None]
 # Moment kinds as small ints for the per-event hot path (see ``RingSpec``).
 OP_CODES: dict[MomentKind, int] = {"count": 0, "sum": 1, "sumsq": 2, "max": 3, "min": 4}
+# Moments kept as exact fixed-point totals in two cells per slot, high limb first.
+FIXED_POINT: frozenset[MomentKind] = frozenset({"sum", "sumsq"})
 
 NO_BUCKET = -1.0
 NO_TIME = -1.0
@@ -64,10 +73,21 @@ class MomentGroup:
     offset: int
     moments: tuple[Moment, ...]
 
+    @cached_property
+    def positions(self) -> dict[Moment, int]:
+        """Index of each moment's first cell inside a slot (0 is the bucket id); a
+        fixed-point moment's low limb follows its high limb."""
+        out: dict[Moment, int] = {}
+        at = 1
+        for moment in self.moments:
+            out[moment] = at
+            at += 2 if moment[0] in FIXED_POINT else 1
+        return out
+
     @property
     def stride(self) -> int:
-        """Cells per slot: the bucket id then one cell per moment."""
-        return 1 + len(self.moments)
+        """Cells per slot: the bucket id then one cell per moment (two per fixed-point one)."""
+        return 1 + sum(2 if kind in FIXED_POINT else 1 for kind, _ in self.moments)
 
     @property
     def size(self) -> int:
@@ -75,8 +95,8 @@ class MomentGroup:
         return self.window.buckets * self.stride
 
     def position(self, moment: Moment) -> int:
-        """Index of ``moment`` inside a slot (0 is the bucket id)."""
-        return 1 + self.moments.index(moment)
+        """Index of ``moment``'s first cell inside a slot (0 is the bucket id)."""
+        return self.positions[moment]
 
     def cells_of(self, slot: int) -> range:
         """Positions of one slot's cells in the state vector (bucket id first)."""
@@ -86,7 +106,11 @@ class MomentGroup:
     @cached_property
     def empty_template(self) -> array[float]:
         """An empty slot with bucket id ``NO_BUCKET``, to copy into the ring on reset."""
-        return array("d", [NO_BUCKET, *(IDENTITY[kind] for kind, _ in self.moments)])
+        cells = [NO_BUCKET]
+        for kind, _ in self.moments:
+            # Both limbs of an empty fixed-point total are 0.
+            cells.extend([IDENTITY[kind]] * (2 if kind in FIXED_POINT else 1))
+        return array("d", cells)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +123,9 @@ class RingSpec:
         offset: First cell of the ring.
         end: One past its last cell.
         template: An empty slot (see :attr:`MomentGroup.empty_template`).
-        ops: Per moment: ``(cell index minus the slot's first cell, op code, field)``.
+        ops: Per moment: ``(cell index minus the slot's first cell, op code, field)``; for a
+            fixed-point moment the index is its high limb's, and its low limb is the next
+            moment row, ``buckets`` cells further.
     """
 
     bucket_ms: int
@@ -114,7 +140,7 @@ class RingSpec:
         """Flatten one moment group."""
         n = group.window.buckets
         ops = tuple(
-            ((i + 1) * n, OP_CODES[kind], name) for i, (kind, name) in enumerate(group.moments)
+            (group.position((kind, name)) * n, OP_CODES[kind], name) for kind, name in group.moments
         )
         return cls(
             group.window.bucket_ms,
@@ -213,7 +239,8 @@ def _group_moments(view: FeatureView) -> dict[Window, list[Moment]]:
             continue
         known = by_window.setdefault(agg.window, [])
         known.extend(m for m in moments if m not in known)
-    family = {"count": 0, "sum": 0, "sumsq": 0, "max": 1, "min": 2}
+    # The count first, then the fixed-point rows together (evaluation slices them as one).
+    family = {"count": 0, "sum": 1, "sumsq": 1, "max": 2, "min": 3}
     return {w: sorted(ms, key=lambda m: family[m[0]]) for w, ms in by_window.items()}
 
 
@@ -223,6 +250,10 @@ def layout_of(view: FeatureView) -> StateLayout:
     offset = 0
     groups = []
     for window, moments in _group_moments(view).items():
+        if window.buckets > MAX_BUCKETS and any(kind in FIXED_POINT for kind, _ in moments):
+            raise DefinitionError(
+                f"view {view.name}: a sum over {window.buckets} buckets (at most {MAX_BUCKETS})"
+            )
         group = MomentGroup(window, offset, tuple(moments))
         groups.append(group)
         offset += group.size

@@ -1,9 +1,11 @@
 """The aggregation state of one entity and the one function that applies an event to it.
 
 Every engine (Bytewax, Faust, the offline backfill) goes through :meth:`EntityState.apply`,
-so they compute bit-identical states from the same events in the same order. Applying an
-event also records the previous content of every cell it touched (the *undo* cells), which
-is how a stored row can produce the features as they were just before its last event.
+so they compute bit-identical states from the same events in the same order. The windows'
+counts, sums and extremes do not even depend on that order (sums are exact fixed-point
+totals, see :mod:`~streams.features.fixed_point`). Applying an event also records the
+previous content of every cell it touched (the *undo* cells), which is how a stored row can
+produce the features as they were just before its last event.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from streams.features.exceptions import InvalidEventError, RowFormatError
+from streams.features.fixed_point import add_into
 from streams.features.layout import StateLayout
 
 
@@ -141,10 +144,10 @@ class EntityState:
                     cells[i] += 1.0
                     continue
                 x = numbers[name] if name is not None else 0.0
-                if op == 1:  # sum
-                    cells[i] += x
+                if op == 1:  # sum: limbs at i and the next moment row
+                    add_into(cells, i, i + stride, x)
                 elif op == 2:  # sum of squares
-                    cells[i] += x * x
+                    add_into(cells, i, i + stride, x * x)
                 elif op == 3:
                     cells[i] = max(cells[i], x)
                 else:

@@ -141,7 +141,7 @@ def assert_exact(redis_url: str, prefix: str, events: list[dict[str, Any]]) -> N
     }
     assert last_event_diff(redis_url, prefix, CARD, events) == 0.0
     for view in (CARD, MERCHANT):
-        assert full_state_diff(redis_url, prefix, view, events) <= 1e-9
+        assert full_state_diff(redis_url, prefix, view, events) == 0.0
 
 
 def test_faust_matches_the_backfill_exactly(

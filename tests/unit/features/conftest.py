@@ -49,3 +49,12 @@ def seeded_stream(
             )
         )
     return out
+
+
+def signed_amounts(n: int, seed: int) -> list[float]:
+    """Signed values with full mantissas over magnitudes 1e-3 .. 1e7 (lognormal spread)."""
+    rng = random.Random(seed)
+    return [
+        rng.choice((-1.0, 1.0, 1.0)) * rng.lognormvariate(0.0, 1.0) * 10.0 ** rng.uniform(-3, 7)
+        for _ in range(n)
+    ]
