@@ -19,9 +19,14 @@ import numpy.typing as npt
 from streams.features.definitions import FeatureView
 from streams.features.fixed_point import QUANTUM_BITS, totals
 from streams.features.layout import FIXED_POINT, Moment, MomentGroup, StateLayout, layout_of
+from streams.features.ring_totals import ring_index, ring_totals
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# Up to this many rows, every window's totals in one pass (measured: a 1-row read of a
+# 9-window view 316 -> 96 µs, 100 rows 731 -> 433 µs); beyond, window by window (1,000
+# rows: 5.1 vs 6.0 ms).
+ONE_PASS_ROWS = 256
 # Float64 ulps of E[x**2] a variance must exceed to count (see ``_variance``).
 _NOISE_ULPS = 4.0
 
@@ -160,7 +165,21 @@ def plan_of(view: FeatureView) -> EvaluationPlan:
 
 
 def _totals(plan: EvaluationPlan, cells: FloatArray, at_ms: IntArray) -> list[FloatArray]:
-    """Per moment family, ``(n, moments)`` totals over the buckets kept at ``at_ms``."""
+    """Per moment family, ``(n, moments)`` totals over the buckets kept at ``at_ms``.
+
+    Both ways give the same bits: every window at once (``ring_totals``: fewer numpy calls,
+    for the few rows of an online read), or window by window (contiguous slices, cheaper per
+    row for many rows, and the only way once a fixed-point sum is beyond its exact range).
+    """
+    if cells.shape[0] <= ONE_PASS_ROWS:
+        fast = ring_totals(ring_index(plan.layout), cells, at_ms)
+        if fast is not None:
+            return list(fast)
+    return _totals_by_ring(plan, cells, at_ms)
+
+
+def _totals_by_ring(plan: EvaluationPlan, cells: FloatArray, at_ms: IntArray) -> list[FloatArray]:
+    """:func:`_totals`, one window at a time."""
     n = cells.shape[0]
     parts: dict[str, list[FloatArray]] = {"add": [], "max": [], "min": []}
     for spec in plan.rings:

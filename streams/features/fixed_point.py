@@ -150,10 +150,10 @@ def totals(limbs: FloatArray) -> FloatArray:
     if high.size and not (high.max() < EXACT_HI and high.min() > -EXACT_HI):
         return _totals_beyond(high, limbs[..., 1, :])
     sums = limbs.astype(np.int64).sum(axis=-1)
-    return _value(sums[..., 0], sums[..., 1])
+    return limb_value(sums[..., 0], sums[..., 1])
 
 
-def _value(high: IntArray, low: IntArray) -> FloatArray:
+def limb_value(high: IntArray, low: IntArray) -> FloatArray:
     """The float64 of int64 limb sums: carried, then one rounding of an exact sum."""
     carried = high + (low >> LIMB_BITS)
     out: FloatArray = carried * HI_WEIGHT + (low & LO_MASK) * LO_WEIGHT
@@ -166,6 +166,6 @@ def _totals_beyond(high: FloatArray, low: FloatArray) -> FloatArray:
     with np.errstate(over="ignore", invalid="ignore"):
         approximate = (high * HI_WEIGHT + low * LO_WEIGHT).sum(axis=-1)
     in_range = np.where(beyond, 0.0, high).astype(np.int64).sum(axis=-1)
-    exact = _value(in_range, low.astype(np.int64).sum(axis=-1))
+    exact = limb_value(in_range, low.astype(np.int64).sum(axis=-1))
     out: FloatArray = np.where(beyond.any(axis=-1), approximate, exact)
     return out
