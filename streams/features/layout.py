@@ -84,7 +84,7 @@ class MomentGroup:
             at += 2 if moment[0] in FIXED_POINT else 1
         return out
 
-    @property
+    @cached_property
     def stride(self) -> int:
         """Cells per slot: the bucket id then one cell per moment (two per fixed-point one)."""
         return 1 + sum(2 if kind in FIXED_POINT else 1 for kind, _ in self.moments)
@@ -197,7 +197,7 @@ class StateLayout:
         """The moment groups flattened for the per-event update."""
         return tuple(RingSpec.of(group) for group in self.groups)
 
-    @property
+    @cached_property
     def undo_size(self) -> int:
         """Cells one event touches: all of them are recorded to rebuild the state before it."""
         rings = sum(group.stride for group in self.groups)
