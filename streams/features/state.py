@@ -78,6 +78,7 @@ class EntityState:
         last_event_time: Event time of the last applied event.
         last_event_id: Id of the last applied event.
         offsets: Last applied source offset per ``"topic/partition"``.
+        slot_index: Per distinct segment, where each value hash is (derived from ``cells``).
     """
 
     cells: array[float]
@@ -88,6 +89,9 @@ class EntityState:
     last_event_time: int = -1
     last_event_id: str = ""
     offsets: dict[str, int] = field(default_factory=dict)
+    # Per distinct segment (by offset): value hash -> slot. Derived from the cells, so never
+    # snapshotted or compared; rebuilt on first use after a restore.
+    slot_index: dict[int, dict[float, int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def empty(cls, layout: StateLayout) -> EntityState:
@@ -175,15 +179,34 @@ class EntityState:
                 cells[pos + 1] = max(cells[pos + 1], float(t))
 
     def _distinct_slot(self, offset: int, capacity: int, t: int, digest: float) -> int | None:
-        """The slot of ``digest``: its own, else an empty one, else the stalest one."""
-        hashes = self.cells[offset : offset + 2 * capacity : 2]
-        for wanted in (digest, 0.0):
-            if wanted in hashes:
-                return hashes.index(wanted)
+        """The slot of ``digest``: its own, else an empty one, else the stalest one.
+
+        Found through :attr:`slot_index` (built from the cells on first use) instead of
+        scanning the segment's hashes twice per event. Slots fill from the first one and are
+        never emptied, so the next empty slot is the count of the filled ones.
+        """
+        slots = self.slot_index.get(offset)
+        if slots is None:
+            hashes = self.cells[offset : offset + 2 * capacity : 2]
+            slots = self.slot_index[offset] = {h: i for i, h in enumerate(hashes) if h}
+        slot = slots.get(digest)
+        if slot is not None:
+            return slot
+        if len(slots) < capacity:  # some slot is empty: the first one
+            slot = len(slots)
+            if self.cells[offset + 2 * slot] != 0.0:  # (not filled in order: look for it)
+                slot = self.cells[offset : offset + 2 * capacity : 2].index(0.0)
+            slots[digest] = slot
+            return slot
         seen = self.cells[offset + 1 : offset + 2 * capacity : 2]
         stalest = min(seen)
         # An out-of-order value older than everything kept would evict a newer one: drop it.
-        return None if t < stalest else seen.index(stalest)
+        if t < stalest:
+            return None
+        slot = seen.index(stalest)
+        slots.pop(self.cells[offset + 2 * slot], None)
+        slots[digest] = slot
+        return slot
 
     def _apply_recency(
         self,

@@ -20,7 +20,7 @@ from streams.features import (
     as_of,
 )
 from streams.features.layout import layout_of
-from streams.features.state import value_hash
+from streams.features.state import EntityState, numeric_values, value_hash
 from tests.unit.features.conftest import T0, transaction
 
 MIN_1 = Window.sliding(timedelta(minutes=1), timedelta(seconds=5))
@@ -239,3 +239,29 @@ def test_bad_events_are_rejected_as_values() -> None:
     assert [r.event.event_id for r in result.rejected] == ["e0", "e1"]
     assert {r.error.reason for r in result.rejected} == {"invalid_feature_input"}
     assert result.applied == 1
+
+
+def test_the_slot_index_of_distinct_values_follows_the_cells() -> None:
+    # Many values through a 2-slot segment: every event finds, fills or evicts a slot through
+    # the state's slot index. The same events on a state whose index is dropped before each
+    # event (so rebuilt from the cells) and on one restored from its snapshot midway must end
+    # with the same cells.
+    layout = layout_of(VIEW)
+    records = [
+        transaction(i, T0 + i * 700, merchant_id="abcdefg"[(i * 5) % 7] * (1 + i % 3))
+        for i in range(300)
+    ]
+    kept, rebuilt = EntityState.empty(layout), EntityState.empty(layout)
+    restored = EntityState.empty(layout)
+    for i, record in enumerate(records):
+        if i == 150:
+            restored = EntityState.from_plain(restored.to_plain(), layout)
+            assert not restored.slot_index
+        rebuilt.slot_index.clear()
+        for state in (kept, rebuilt, restored):
+            numbers = numeric_values(layout, record)
+            state.apply(layout, str(record["event_id"]), int(record["event_time"]), record, numbers)
+    assert kept.cells == rebuilt.cells == restored.cells
+    segment = layout.distincts[0]
+    hashes = kept.cells[segment.offset : segment.offset + segment.size : 2]
+    assert kept.slot_index[segment.offset] == {h: i for i, h in enumerate(hashes) if h}
