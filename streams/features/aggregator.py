@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import numpy as np
-
 from streams.features.definitions import FeatureView
 from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
 from streams.features.row_codec import MAX_EVENT_ID_BYTES
-from streams.features.rows import FeatureRow
+from streams.features.rows import FeatureRow, row_arrays
 from streams.features.state import EntityState, PlainState, numeric_values
 
 
@@ -215,18 +213,20 @@ class FeatureAggregator:
         out = []
         for key in entity_ids:
             state = self._states[key]
+            cells, undo_pos, undo_old, body = row_arrays(state, self._layout)
             out.append(
                 FeatureRow(
                     entity_id=key,
                     view_version=version,
-                    cells=np.frombuffer(state.cells, dtype=np.float64).copy(),
-                    undo_pos=np.frombuffer(state.undo_pos, dtype=np.int64).copy(),
-                    undo_old=np.frombuffer(state.undo_old, dtype=np.float64).copy(),
+                    cells=cells,
+                    undo_pos=undo_pos,
+                    undo_old=undo_old,
                     max_event_time=state.max_event_time,
                     applied_count=state.applied_count,
                     last_event_time=state.last_event_time,
                     last_event_id=state.last_event_id,
                     view=self._view,
+                    body=body,
                 )
             )
         return tuple(out)

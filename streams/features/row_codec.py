@@ -55,6 +55,11 @@ def blob_dtype(layout: StateLayout) -> np.dtype[np.void]:
     )
 
 
+@cache
+def _version_bytes(layout: StateLayout) -> bytes:
+    return bytes.fromhex(layout.version)[:6]
+
+
 def _pack(
     layout: StateLayout,
     header: tuple[int, int, int, int],
@@ -62,15 +67,17 @@ def _pack(
     undo_pos: npt.NDArray[np.int64],
     undo_old: FloatArray,
     event_id: str,
+    body: bytes = b"",
 ) -> bytes:
     raw = event_id.encode("utf-8")
     if len(raw) > MAX_EVENT_ID_BYTES:
         raise RowFormatError(f"event id longer than {MAX_EVENT_ID_BYTES} bytes")
-    version = bytes.fromhex(layout.version)[:6]
-    body = np.concatenate((cells, undo_pos.astype(np.float64), undo_old), dtype="<f8")
+    if not body:
+        parts = (cells, undo_pos.astype(np.float64), undo_old)
+        body = np.concatenate(parts, dtype="<f8").tobytes()
     return (
-        HEADER.pack(*header, version, len(raw))
-        + body.tobytes()
+        HEADER.pack(*header, _version_bytes(layout), len(raw))
+        + body
         + raw.ljust(MAX_EVENT_ID_BYTES, b"\0")
     )
 
@@ -89,7 +96,7 @@ def encode_row(row: FeatureRow, written_at_ms: int, layout: StateLayout) -> byte
         RowFormatError: The event id is longer than 256 UTF-8 bytes.
     """
     header = (row.max_event_time, row.applied_count, row.last_event_time, written_at_ms)
-    return _pack(layout, header, row.cells, row.undo_pos, row.undo_old, row.last_event_id)
+    return _pack(layout, header, row.cells, row.undo_pos, row.undo_old, row.last_event_id, row.body)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ A :class:`FeatureRow` is what the aggregator emits and the online store writes; 
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,6 +38,9 @@ class FeatureRow:
         last_event_time: Event time of the last applied event (the row's watermark).
         last_event_id: Id of the last applied event.
         view: The view that produced it.
+        body: The stored form of cells, undo positions and undo values (little-endian
+            float64, as ``row_codec`` lays them out) when the producer made the arrays from
+            it, so writing the row does not pack them again; empty otherwise.
 
     The feature vectors (:attr:`values`, :attr:`values_before_last`) are evaluated on first
     access: engines store the state, and readers evaluate it at the time they ask for.
@@ -51,6 +56,7 @@ class FeatureRow:
     last_event_time: int
     last_event_id: str
     view: FeatureView = field(repr=False, compare=False)
+    body: bytes = field(default=b"", repr=False, compare=False)
 
     @cached_property
     def values(self) -> FloatArray:
@@ -115,3 +121,25 @@ class RowBatch:
             last_event_ids=tuple(item.last_event_id for item in items),
             last_event_times=np.array([item.last_event_time for item in items], dtype=np.int64),
         )
+
+
+def row_arrays(
+    state: EntityState, layout: StateLayout
+) -> tuple[FloatArray, IntArray, FloatArray, bytes]:
+    """Copies of a state's vectors for a row, and their stored form.
+
+    On little-endian machines one ``bytes`` copy serves both: the arrays are read-only views
+    of it, and the online store writes it as is.
+    """
+    if sys.byteorder != "little":
+        return (
+            np.frombuffer(state.cells, dtype=np.float64).copy(),
+            np.frombuffer(state.undo_pos, dtype=np.int64).copy(),
+            np.frombuffer(state.undo_old, dtype=np.float64).copy(),
+            b"",
+        )
+    body = state.cells.tobytes() + array("d", state.undo_pos).tobytes() + state.undo_old.tobytes()
+    flat = np.frombuffer(body, dtype=np.float64)
+    size, undo = layout.size, layout.undo_size
+    undo_pos = flat[size : size + undo].astype(np.int64)
+    return flat[:size], undo_pos, flat[size + undo :], body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
@@ -111,3 +112,18 @@ def test_same_millisecond_events_differ_only_between_the_two_entry_points() -> N
     by_time = features_at(CARD, stream, [QueryPoint("c0", stream[2]["event_time"])]).values[0]
     # Scoring e2 sees e1 (applied before it); a query at that millisecond does not.
     assert by_event[0] == 2.0 and by_time[0] == 1.0
+
+
+def test_a_row_written_from_its_state_bytes_equals_one_packed_from_its_arrays() -> None:
+    aggregator = FeatureAggregator(CARD)
+    events = [
+        SourceEvent.of(CARD, r, topic="tx", partition=0, offset=i)
+        for i, r in enumerate(seeded_stream(400, 8))
+    ]
+    rows = aggregator.apply(events).rows
+    layout = layout_of(CARD)
+    assert all(row.body for row in rows)
+    for row in rows:
+        packed = encode_row(dataclasses.replace(row, body=b""), 5, layout)
+        assert encode_row(row, 5, layout) == packed
+        assert not row.cells.flags.writeable  # a view of the bytes: later events cannot leak in
