@@ -60,10 +60,11 @@ return written
 
 @dataclass(frozen=True)
 class _Reads:
-    """The distinct keys one view's read fetches, and per query the index of its key."""
+    """The distinct keys one view's read fetches, and per query the index of its key
+    (``None`` when every query has a key of its own: no rows to repeat)."""
 
     keys: list[str]
-    rows: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int64] | None
 
 
 # (keys, args) of one script call.
@@ -124,6 +125,8 @@ class _StoreBase:
         index: dict[str, int] = {}
         rows = [index.setdefault(entity, len(index)) for entity in entity_ids]
         keys = [self.key(view, entity) for entity in index]
+        if len(index) == len(rows):
+            return _Reads(keys, None)
         return _Reads(keys, np.array(rows, dtype=np.int64))
 
 
