@@ -62,6 +62,8 @@ def as_of_batch(
     batch: RowBatch,
     event_ids: Sequence[str | None] | None,
     at_ms: IntArray,
+    *,
+    owned: bool = False,
 ) -> FloatArray:
     """Point-in-time features of every row of ``batch`` (see the module docstring).
 
@@ -71,6 +73,8 @@ def as_of_batch(
         event_ids: Per row, the id of the event being scored, or ``None`` (all ``None`` if
             the argument is ``None``): the features of a plain query point.
         at_ms: Per row, the time ``t`` to evaluate at (the scored event's event time).
+        owned: ``batch.cells`` is the caller's own writable copy: rows rebuilt from their
+            undo cells are rebuilt in place instead of in a copy of the whole matrix.
 
     Returns:
         ``(len(batch), len(view.aggregations))`` float64 features.
@@ -78,7 +82,8 @@ def as_of_batch(
     cells = batch.cells
     rows = scored_is_last(batch, event_ids)
     if rows.size:
-        cells = cells.copy()
+        if not (owned and cells.flags.writeable):
+            cells = cells.copy()
         cells[rows[:, None], batch.undo_pos[rows]] = batch.undo_old[rows]
     return evaluate(view, cells, np.asarray(at_ms, dtype=np.int64))
 

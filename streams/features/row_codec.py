@@ -180,7 +180,8 @@ def online_features(
     if rows is not None:
         batch, found = batch.take(rows), found[rows]
     at = np.broadcast_to(np.asarray(at_ms, dtype=np.int64), (len(batch),)).copy()
-    values = as_of_batch(view, batch, event_ids, at)
+    # After ``take`` the cells are a private copy (fancy indexing copies): rebuild in place.
+    values = as_of_batch(view, batch, event_ids, at, owned=rows is not None)
     values[~found] = np.asarray(view.defaults, dtype=np.float64)
     freshness = np.where(found, (at - batch.last_event_times).astype(np.float64), np.nan)
     ahead = ahead_mask(batch, event_ids, at) & found
