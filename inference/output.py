@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from confluent_kafka import Producer, TopicPartition
 
 from inference.metrics import InferenceMetrics
@@ -16,6 +17,7 @@ from inference.routing import VariantScores
 from inference.stages import PreparedBatch
 from schemas import PredictionEncoder
 from streams.exceptions import InfrastructureError
+from streams.histograms import observe_all
 from streams.kafka.consume_loop import next_offsets
 from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
@@ -134,15 +136,16 @@ class PredictionSink:
         metrics.stage_seconds.labels("produce").observe(max(0.0, done_s - pending.started_at))
         metrics.batch_size.observe(len(batch.messages))
         metrics.events.inc(len(batch.events))
-        samples = metrics.samples
-        for event, polled_ms in zip(batch.events, batch.polled_at_ms, strict=True):
-            end_to_end = max(0.0, done_s - event["event_time"] / 1000.0)
-            consumer = max(0.0, done_s - polled_ms / 1000.0)
-            metrics.end_to_end_seconds.observe(end_to_end)
-            metrics.consumer_seconds.observe(consumer)
-            if samples is not None:
-                samples["end_to_end"].append(end_to_end)
-                samples["consumer"].append(consumer)
+        n = len(batch.events)
+        event_ms = np.fromiter((e["event_time"] for e in batch.events), np.float64, count=n)
+        polled_ms = np.asarray(batch.polled_at_ms, dtype=np.float64)
+        end_to_end = np.maximum(done_s - event_ms / 1000.0, 0.0)
+        consumer = np.maximum(done_s - polled_ms / 1000.0, 0.0)
+        observe_all(metrics.end_to_end_seconds, end_to_end)
+        observe_all(metrics.consumer_seconds, consumer)
+        if metrics.samples is not None:
+            metrics.samples["end_to_end"].extend(end_to_end.tolist())
+            metrics.samples["consumer"].extend(consumer.tolist())
 
     def offsets(self, batch: PreparedBatch) -> list[TopicPartition]:
         """What to commit once :meth:`deliver` returned."""

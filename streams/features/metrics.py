@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
 from streams.features.aggregator import AggregationResult
 from streams.features.online_store import WriteResult
+from streams.histograms import observe_all
 
 WRITE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 # Fine between 50 ms and 1 s, where p99 is read off (interpolated within one bucket).
@@ -121,6 +123,7 @@ class FeatureMetrics:
         """Time one store write, and the freshness of each row it made readable."""
         self.write_seconds.labels(self._engine, view).observe(seconds)
         self.stale_writes.labels(self._engine, view).inc(outcome.stale)
-        freshness = self.freshness_seconds.labels(self._engine, view)
-        for event_time in event_times_ms:
-            freshness.observe(max(now_ms - event_time, 0) / 1000.0)
+        ages_ms = now_ms - np.fromiter(event_times_ms, dtype=np.int64)
+        observe_all(
+            self.freshness_seconds.labels(self._engine, view), np.maximum(ages_ms, 0) / 1000.0
+        )
