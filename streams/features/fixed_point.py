@@ -10,9 +10,9 @@ integer arithmetic instead, which is associative:
   float64, so ``q`` depends on ``x`` alone: the resolution is ``2**-40`` (about 9.1e-13) and
   each value is off by at most ``2**-41`` (values of magnitude 2**12 and above, and squares
   of 2**6 and above, are multiples of 2**-40 already). A standard deviation, computed from
-  the sum and the sum of squares, carries that error into ``E[x**2] - mean**2``: where the true
-  one is 0 (a window of equal values) it reads up to about 6e-5 (values just below 4096)
-  instead of the exact 0 plain float sums gave for a single value.
+  the sum and the sum of squares, carries that error into ``E[x**2] - mean**2``; evaluation
+  reads a variance within that noise as 0 (``evaluation._variance``), so a window of equal
+  values still has a std of exactly 0.
 * **Limbs.** A bucket's total ``N`` (an integer, in quanta) is stored in two float64 cells,
   ``hi = N >> 52`` (floor, signed) and ``lo = N & (2**52 - 1)`` (in ``[0, 2**52)``), both
   integers a float64 holds exactly. Adding a value is integer arithmetic, ``N + q`` (:func:`add`

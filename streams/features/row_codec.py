@@ -116,7 +116,7 @@ def decode_rows(view: FeatureView, blobs: Sequence[bytes | None]) -> DecodedRows
     """Stack stored blobs (``None`` = missing; another view version counts as missing)."""
     layout = layout_of(view)
     dtype = blob_dtype(layout)
-    version = bytes.fromhex(layout.version)[:6]
+    version = _version_bytes(layout)
     empty = _empty_blob(layout)
     found = np.array(
         [b is not None and len(b) == dtype.itemsize and b[32:38] == version for b in blobs],
