@@ -89,6 +89,12 @@ class FeatureMetrics:
             labels,
             registry=reg,
         )
+        self.source_errors = Counter(
+            "eventml_features_source_errors_total",
+            "Non-fatal errors the Kafka consumer reported (librdkafka retries on its own).",
+            ("engine", "code"),
+            registry=reg,
+        )
         self.write_seconds = Histogram(
             "eventml_features_redis_write_seconds",
             "Duration of one pipelined batch write to Redis.",
@@ -111,6 +117,10 @@ class FeatureMetrics:
         self.replays.labels(self._engine, view).inc(result.replays_skipped)
         for rejected in result.rejected:
             self.rejected.labels(self._engine, view, rejected.error.reason).inc()
+
+    def record_source_error(self, code: str) -> None:
+        """Count one non-fatal consumer error by its librdkafka code name."""
+        self.source_errors.labels(self._engine, code).inc()
 
     def record_write(
         self,

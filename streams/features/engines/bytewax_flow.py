@@ -7,8 +7,9 @@ each view's rows to Redis in one call and late events to their topic. Recovery s
 the aggregators' plain-data snapshots (re-encoded only for entities changed since the last
 epoch); replays after a restart are skipped by the core's per-offset check.
 
-Items between steps are whole groups of events, not single events: Bytewax costs a few
-Python calls per item and step, which per event would be most of the budget.
+Items between steps are whole polls and whole groups of events, not single events: Bytewax
+costs a few Python calls per item and step, which per event would be most of the budget
+(:mod:`streams.features.engines.kafka_batches` is the source that emits whole polls).
 
 Bytewax itself pickles the snapshot objects into its recovery database; what it pickles is
 plain data produced here, and that database is local to the aggregator.
@@ -20,13 +21,13 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import operators as kop
 from bytewax.dataflow import Dataflow, Stream
 from bytewax.operators import StatefulBatchLogic
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
 
 from schemas import AvroCodec, DecodeError
 from streams.features.aggregator import (
@@ -37,9 +38,11 @@ from streams.features.aggregator import (
 )
 from streams.features.definitions import FeatureView
 from streams.features.engines.batch_decoder import BatchDecoder
+from streams.features.engines.kafka_batches import Batch, ErrorHook, PartitionBatches
 from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import STAGE, FeatureWriter
 from streams.kafka.dead_letter import DeadLetter, DeadLetterPublisher
+from streams.kafka.message import KafkaMessage
 
 
 @dataclass
@@ -68,23 +71,28 @@ def bucket_key(view: FeatureView, entity_id: str, buckets: int) -> str:
 
 
 def route(
-    messages: Sequence[Any], decoder: BatchDecoder, views: Sequence[FeatureView], buckets: int
+    batches: Sequence[Batch], decoder: BatchDecoder, views: Sequence[FeatureView], buckets: int
 ) -> list[Routed]:
-    """Decode a batch and group it per view and key bucket; bad records go to the DLQ."""
+    """Decode the polls of one activation and group them per view and key bucket; bad records
+    go to the DLQ."""
+    messages = cast(list[KafkaMessage], [m for batch in batches for m in batch])
     out: list[Routed] = []
     groups: dict[str, EventGroup] = {}
-    for msg, record in zip(messages, decoder.decode([m.value for m in messages]), strict=True):
+    for msg, record in zip(messages, decoder.decode([m.value() for m in messages]), strict=True):
         if isinstance(record, DecodeError):
-            out.append(("dlq", DeadLetter.of(_Message(msg), record, record.reason, STAGE)))
+            out.append(("dlq", DeadLetter.of(msg, record, record.reason, STAGE)))
             continue
-        arrival = msg.timestamp[1] if msg.timestamp else 0
+        topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
+        stamp_type, arrival = msg.timestamp()
+        if stamp_type == TIMESTAMP_NOT_AVAILABLE:
+            arrival = 0
         # Views reading time from the same field share one event object.
         made: dict[str, SourceEvent] = {}
         for view in views:
             event = made.get(view.event_time_field)
             if event is None:
                 event = made[view.event_time_field] = SourceEvent.of(
-                    view, record, topic=msg.topic, partition=msg.partition, offset=msg.offset
+                    view, record, topic=topic, partition=partition, offset=offset
                 )
             key = bucket_key(view, str(record.get(view.key_field) or ""), buckets)
             group = groups.get(key)
@@ -94,35 +102,6 @@ def route(
             group.arrivals.append(arrival)
     out.extend(groups.items())
     return out
-
-
-class _Message:
-    """A Bytewax Kafka message seen through the KafkaMessage protocol."""
-
-    def __init__(self, msg: Any) -> None:
-        self._m = msg
-
-    def topic(self) -> str | None:
-        return str(self._m.topic)
-
-    def partition(self) -> int | None:
-        return int(self._m.partition)
-
-    def offset(self) -> int | None:
-        return int(self._m.offset)
-
-    def key(self) -> bytes | None:
-        return self._m.key  # type: ignore[no-any-return]
-
-    def value(self) -> bytes | None:
-        return self._m.value  # type: ignore[no-any-return]
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return list(self._m.headers)
-
-    def timestamp(self) -> tuple[int, int]:
-        stamp = self._m.timestamp or (0, 0)
-        return (int(stamp[0]), int(stamp[1]))
 
 
 class AggregateLogic(StatefulBatchLogic[Any, Delivery, dict[str, Any]]):
@@ -206,21 +185,20 @@ def build_flow(
     settings: AggregatorSettings,
     make_writer: Callable[[], FeatureWriter],
     make_publisher: Callable[[], tuple[DeadLetterPublisher, Any]],
+    on_source_error: ErrorHook,
 ) -> Dataflow:
     """The aggregator dataflow (run it with ``bytewax.run.cli_main``)."""
     flow = Dataflow("eventml_features")
-    source = kop.input(
+    source = op.input(
         "events",
         flow,
-        brokers=brokers,
-        topics=[events_topic],
-        tail=True,
-        add_config=consumer_config,
-        batch_size=settings.batch_size,
+        PartitionBatches(
+            brokers, events_topic, consumer_config, settings.batch_size, on_source_error
+        ),
     )
     decoder = BatchDecoder(codec)
     routed: Stream[Routed] = op.flat_map_batch(
-        "decode", source.oks, lambda batch: route(batch, decoder, views, settings.key_buckets)
+        "decode", source, lambda batches: route(batches, decoder, views, settings.key_buckets)
     )
     split = op.branch("split", routed, lambda item: item[0] != "dlq")
     op.output("dead_letters", split.falses, DeadLetterSink(make_publisher))

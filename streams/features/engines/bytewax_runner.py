@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bytewax.recovery import RecoveryConfig, init_db_dir
 from bytewax.run import cli_main
+from confluent_kafka import KafkaError
 
 from streams.features.catalog import list_views
 from streams.features.engines.bytewax_flow import build_flow, epoch_interval
@@ -65,6 +66,11 @@ def run_bytewax(
         "fetch.wait.max.ms": "20",
         **{k: str(v) for k, v in kafka.client_config().items() if k != "bootstrap.servers"},
     }
+
+    def on_source_error(error: KafkaError) -> None:
+        log.warning("events consumer error (retried by librdkafka): %s", error.str())
+        metrics.record_source_error(error.name())
+
     flow = build_flow(
         brokers=[str(kafka.bootstrap_servers)],
         events_topic=topics.events,
@@ -74,6 +80,7 @@ def run_bytewax(
         settings=settings,
         make_writer=make_writer,
         make_publisher=make_publisher,
+        on_source_error=on_source_error,
     )
     recovery = (
         ensure_recovery_dir(settings.recovery_dir)
