@@ -11,6 +11,7 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 
 from streams.exceptions import InfrastructureError
+from streams.resp_packer import JoinedRespPacker
 from streams.settings import RedisSettings
 
 SyncClient = redis.Redis | RedisCluster
@@ -34,11 +35,17 @@ def _options(settings: RedisSettings) -> tuple[str, dict[str, Any]]:
     return settings.url, options
 
 
-def make_redis(settings: RedisSettings) -> SyncClient:
-    """A blocking client: ``RedisCluster`` when ``EVENTML_REDIS_CLUSTER`` is set."""
+def make_redis(settings: RedisSettings, *, large_values: bool = False) -> SyncClient:
+    """A blocking client: ``RedisCluster`` when ``EVENTML_REDIS_CLUSTER`` is set.
+
+    ``large_values`` is for clients that mostly send values of kilobytes (the aggregators'
+    rows): their commands are packed by :class:`~streams.resp_packer.JoinedRespPacker`.
+    """
     url, options = _options(settings)
     if settings.cluster:
         return RedisCluster.from_url(url, **options)
+    if large_values:
+        options["command_packer"] = JoinedRespPacker()
     return redis.Redis.from_url(url, **options)
 
 

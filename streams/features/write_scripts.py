@@ -8,9 +8,10 @@ from __future__ import annotations
 
 # A row replaces the stored one unless that is newer: larger max event time, or the same one
 # and more events applied. A row of another view version (bytes 33..38) is always replaced.
+# Only the stored row's header is read (GETRANGE): a whole row is kilobytes to copy into Lua.
 _WRITE_ROW = """
 local function write_row(key, new, ttl)
-  local old = redis.call('GET', key)
+  local old = redis.call('GETRANGE', key, 0, 37)
   if old and #old >= 38 and string.sub(old, 33, 38) == string.sub(new, 33, 38) then
     local function u64(s, at)
       local n = 0

@@ -46,7 +46,9 @@ def run_bytewax(
     metrics = FeatureMetrics("bytewax")
 
     def make_writer() -> FeatureWriter:
-        store = RedisOnlineStore(make_redis(redis_settings), prefix=settings.redis_prefix)
+        store = RedisOnlineStore(
+            make_redis(redis_settings, large_values=True), prefix=settings.redis_prefix
+        )
         return FeatureWriter(
             store,
             make_producer(kafka),

@@ -430,7 +430,9 @@ def build_app(
     writers = {}
     for view in (CARD, MERCHANT):
         producer = make_producer(kafka)
-        store = RedisOnlineStore(make_redis(redis_settings), prefix=settings.redis_prefix)
+        store = RedisOnlineStore(
+            make_redis(redis_settings, large_values=True), prefix=settings.redis_prefix
+        )
         writers[view.name] = (
             FeatureWriter(
                 store, producer, topics.late_events, codec, counted, retry_s=settings.redis_retry_s

@@ -20,15 +20,18 @@ from streams.features import (
     RedisOnlineStore,
     SourceEvent,
 )
+from streams.resp_packer import JoinedRespPacker
 from tests.unit.features.conftest import seeded_stream
 
 pytestmark = pytest.mark.integration
 NOW = 1_800_000_000_000
 
 
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    with redis.Redis.from_url(redis_url) as connection:
+@pytest.fixture(params=["default packer", "joined packer"])
+def client(redis_url: str, request: pytest.FixtureRequest) -> Iterator[redis.Redis]:
+    """A client packing commands as readers do, and as the aggregators' writers do."""
+    options = {"command_packer": JoinedRespPacker()} if request.param == "joined packer" else {}
+    with redis.Redis.from_url(redis_url, **options) as connection:
         yield connection
 
 
