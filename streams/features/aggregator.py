@@ -20,11 +20,12 @@ from enum import Enum
 from typing import Any
 
 from streams.features.definitions import FeatureView
+from streams.features.event_values import numeric_values
 from streams.features.exceptions import InvalidEventError, RowFormatError
 from streams.features.layout import StateLayout, layout_of
 from streams.features.row_codec import MAX_EVENT_ID_BYTES
 from streams.features.rows import FeatureRow, row_arrays
-from streams.features.state import EntityState, PlainState, numeric_values
+from streams.features.state import EntityState, PlainState
 
 
 @dataclass(frozen=True, slots=True)

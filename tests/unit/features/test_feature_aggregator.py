@@ -19,8 +19,9 @@ from streams.features import (
     Window,
     as_of,
 )
+from streams.features.event_values import numeric_values, value_hash
 from streams.features.layout import layout_of
-from streams.features.state import EntityState, numeric_values, value_hash
+from streams.features.state import EntityState
 from tests.unit.features.conftest import T0, transaction
 
 MIN_1 = Window.sliding(timedelta(minutes=1), timedelta(seconds=5))

@@ -14,11 +14,12 @@ import pytest
 
 from streams.features import CARD, Aggregation, FeatureAggregator, FeatureView, SourceEvent, Window
 from streams.features.evaluation import evaluate
+from streams.features.event_values import numeric_values
 from streams.features.exceptions import DefinitionError, RowFormatError
 from streams.features.fixed_point import MAX_BUCKETS, QUANTUM_BITS, quantise
 from streams.features.layout import FIXED_POINT, layout_of
 from streams.features.row_codec import HEADER, MAX_EVENT_ID_BYTES, decode_rows, encode_row
-from streams.features.state import EntityState, numeric_values
+from streams.features.state import EntityState
 from tests.unit.features.conftest import T0, signed_amounts, transaction
 
 HOUR = Window.sliding(timedelta(hours=1), timedelta(minutes=5))
