@@ -51,6 +51,9 @@ class JoinCounts:
         labels_before_prediction: Labels that arrived before their prediction (later joined
             or not).
         duplicate_labels: Labels for an event that already had one; the first label wins.
+        duplicate_predictions: Predictions of an event by a model version and variant already
+            held (at-least-once delivery repeats a batch after an inference restart); not
+            joined again.
         labels_without_prediction: Labels dropped with no prediction seen within the TTL.
         predictions_expired: Predictions dropped with no label within the TTL.
         evicted_for_capacity: Entries dropped early because ``max_entries`` was reached
@@ -60,6 +63,7 @@ class JoinCounts:
     joined: int = 0
     labels_before_prediction: int = 0
     duplicate_labels: int = 0
+    duplicate_predictions: int = 0
     labels_without_prediction: int = 0
     predictions_expired: int = 0
     evicted_for_capacity: int = 0
@@ -85,7 +89,8 @@ class LabelJoiner:
         self._ttl_ms = ttl_ms
         self._max_entries = max_entries
         self._predictions: OrderedDict[str, list[Record]] = OrderedDict()
-        self._labels: OrderedDict[str, tuple[Record, bool]] = OrderedDict()
+        # A label, and the models whose predictions it joined (empty: none yet).
+        self._labels: OrderedDict[str, tuple[Record, set[ModelKey]]] = OrderedDict()
         self._watermark = 0
         self._counts = JoinCounts()
 
@@ -108,20 +113,37 @@ class LabelJoiner:
         self._advance(watermark_ms)
         self._evict()
 
-    def add_prediction(self, prediction: Record) -> list[JoinedLabel]:
-        """Feeds one prediction; returns the pairs it completed (none or one).
+    def is_duplicate(self, prediction: Record) -> bool:
+        """Whether a prediction of this event by the same model and variant is already held.
 
         Raises:
-            InvalidRecordError: If the record lacks an id, time, score or threshold.
+            InvalidRecordError: If the record lacks an id or a model key.
+        """
+        event_id = _field(prediction, "event_id", str)
+        key = ModelKey.of(prediction)
+        label = self._labels.get(event_id)
+        if label is not None:
+            return key in label[1]
+        return any(ModelKey.of(p) == key for p in self._predictions.get(event_id, ()))
+
+    def add_prediction(self, prediction: Record) -> list[JoinedLabel]:
+        """Feeds one prediction; returns the pairs it completed (none or one). A repeat of a
+        held prediction is counted and ignored.
+
+        Raises:
+            InvalidRecordError: If the record lacks an id, time, model key, score or threshold.
         """
         event_id = _field(prediction, "event_id", str)
         self._advance(_field(prediction, "event_time", int))
+        if self.is_duplicate(prediction):
+            self._count(duplicate_predictions=1)
+            return []
         label = self._labels.get(event_id)
         joined = []
         if label is None:
             self._predictions.setdefault(event_id, []).append(prediction)
         else:
-            self._labels[event_id] = (label[0], True)
+            label[1].add(ModelKey.of(prediction))
             joined.append(self._join(prediction, label[0]))
         self._evict()
         return joined
@@ -139,7 +161,7 @@ class LabelJoiner:
             self._count(duplicate_labels=1)
             return []
         predictions = self._predictions.pop(event_id, [])
-        self._labels[event_id] = (label, bool(predictions))
+        self._labels[event_id] = (label, {ModelKey.of(p) for p in predictions})
         if not predictions:
             self._count(labels_before_prediction=1)
         self._evict()

@@ -86,13 +86,22 @@ class MonitorPipeline:
         self.canary = None
 
     def on_predictions(self, predictions: Sequence[Record]) -> MonitorOutput:
-        """Drift on features and score; predictions wait in the joiner for their labels."""
+        """Drift on features and score; predictions wait in the joiner for their labels.
+        Repeats of a prediction (at-least-once delivery) are kept out of drift and counted by
+        the joiner; a repeat of a rejected record is rejected alike."""
         out = MonitorOutput()
-        result = self.drift.update(predictions)
+        fresh = self._first_seen(predictions)
+        result = self.drift.update(list(fresh.values()))
         out.rejected.extend(result.rejected)
-        rejected_ids = {id(r.record) for r in result.rejected}
+        rejected = {id(r.record): r.error for r in result.rejected}
+        by_identity = {identity: id(record) for identity, record in fresh.items()}
         for record in predictions:
-            if id(record) in rejected_ids:
+            error = rejected.get(id(record))
+            if error is None and (original := by_identity.get(_identity(record))) is not None:
+                error = rejected.get(original)
+                if error is not None:
+                    out.rejected.append(RejectedRecord(record, error))
+            if error is not None:
                 continue
             self.watermark_ms = max(self.watermark_ms, int(record["event_time"]))
             try:
@@ -101,6 +110,23 @@ class MonitorPipeline:
                 out.rejected.append(RejectedRecord(record, exc))
         self._conclude(out, list(result.alerts))
         return out
+
+    def _first_seen(self, predictions: Sequence[Record]) -> dict[object, Record]:
+        """By identity, the first of each prediction in the batch that the joiner does not
+        hold yet (a record without an id or model key is its own identity, for drift's
+        validation to reject)."""
+        fresh: dict[object, Record] = {}
+        for record in predictions:
+            identity = _identity(record)
+            if identity in fresh:
+                continue
+            try:
+                held = isinstance(identity, tuple) and self.joiner.is_duplicate(record)
+            except InvalidRecordError:
+                held = False
+            if not held:
+                fresh[identity] = record
+        return fresh
 
     def on_labels(self, labels: Sequence[Record]) -> MonitorOutput:
         """Join labels; quality per model; canary evidence."""
@@ -126,3 +152,11 @@ class MonitorPipeline:
         if request is not None and self.canary is None:
             out.retrain_requests.append(request)
         out.alerts.extend(self.dedup.filter(raw_alerts))
+
+
+def _identity(record: Record) -> object:
+    """A prediction's event id and model key, or the record object itself if it has none."""
+    try:
+        return (str(record["event_id"]), ModelKey.of(record))
+    except (InvalidRecordError, KeyError):
+        return id(record)

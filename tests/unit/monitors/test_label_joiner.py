@@ -69,3 +69,22 @@ def test_a_label_without_id_is_an_invalid_record() -> None:
     joiner = LabelJoiner(ttl_ms=10, max_entries=10)
     with pytest.raises(InvalidRecordError):
         joiner.add_label({"is_fraud": True, "label_time": 1})
+
+
+def test_a_prediction_delivered_twice_joins_once_whichever_comes_first() -> None:
+    joiner = LabelJoiner(ttl_ms=1_000, max_entries=100)
+    joined = joiner.add_prediction(prediction("a", 0))
+    joined += joiner.add_prediction(prediction("a", 0))  # before the label
+    joined += joiner.add_prediction(prediction("a", 0, "SHADOW"))  # another model: not a repeat
+    joined += joiner.add_label(label("a", 10))
+    joined += joiner.add_prediction(prediction("a", 0))  # after the label
+    joined += joiner.add_label(label("b", 20))
+    joined += joiner.add_prediction(prediction("b", 5))
+    joined += joiner.add_prediction(prediction("b", 5))
+    assert [(j.event_id, j.key.variant) for j in joined] == [
+        ("a", "CHAMPION"),
+        ("a", "SHADOW"),
+        ("b", "CHAMPION"),
+    ]
+    assert joiner.counts.duplicate_predictions == 3
+    assert joiner.counts.joined == 3

@@ -123,3 +123,30 @@ def test_excluded_columns_are_not_watched() -> None:
     ]
     assert {a.feature for a in alerts if a.type is AlertType.FEATURE_DRIFT} == {"amount"}
     assert {s.column for s in pipeline.drift.snapshot()} == {"amount", "__score__"}
+
+
+def test_a_repeated_prediction_is_watched_and_joined_once() -> None:
+    rng = np.random.default_rng(7)
+    pipeline = MonitorPipeline(PipelineConfig())  # no baseline: drift counts what it skips
+    preds, labels = _predictions(rng, 3, 0, "1", "CHAMPION")
+    repeat = dict(preds[0])  # the same event scored by the same model, delivered again
+    pipeline.on_predictions([preds[0], repeat, preds[1]])
+    pipeline.on_predictions([dict(preds[0]), preds[2]])
+    assert pipeline.drift.skipped_without_baseline == 3
+    assert pipeline.joiner.counts.duplicate_predictions == 2
+    out = pipeline.on_labels(labels)
+    assert sorted(j.event_id for j in out.joined) == sorted(p["event_id"] for p in preds)
+    # After the join, a late repeat is still recognised (the label remembers who joined).
+    again = pipeline.on_predictions([dict(preds[1])])
+    assert again.joined == [] and pipeline.joiner.counts.duplicate_predictions == 3
+
+
+def test_a_repeat_of_a_rejected_prediction_is_rejected_alike() -> None:
+    rng = np.random.default_rng(7)
+    pipeline = MonitorPipeline(PipelineConfig())
+    pipeline.add_baseline("1", _baseline(rng))
+    preds, _ = _predictions(rng, 2, 0, "1", "CHAMPION")
+    bad = {**preds[0], "features": [1.0]}  # one feature where the baseline has two
+    out = pipeline.on_predictions([bad, dict(bad), preds[1]])
+    assert [r.record for r in out.rejected] == [bad, bad]
+    assert pipeline.joiner.waiting() == (1, 0)
