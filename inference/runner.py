@@ -8,6 +8,9 @@ acknowledgement and commit replays at most the batches in that gap: at-least-onc
 dedupe on ``(event_id, variant)``. A transactional producer was not used: on the embedded
 broker read_committed does not filter aborted records, so it would not remove duplicates
 there, and it adds four round trips per batch.
+
+Preparing a batch is :mod:`inference.preparation`; scoring, sending and settling it is
+:mod:`inference.in_flight`; this module owns the poll loop, pausing, rebalances and model swaps.
 """
 
 from __future__ import annotations
@@ -15,36 +18,32 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
 from inference.batcher import MicroBatcher
 from inference.commits import OffsetCommitter
-from inference.exceptions import ScoringError
-from inference.features import FeatureBuilder, FeatureTable, OnlineFeatureSource
+from inference.features import FeatureBuilder, OnlineFeatureSource
+from inference.in_flight import InFlightBatches
 from inference.metrics import InferenceMetrics
 from inference.model_events import ModelEventWatcher
 from inference.model_loader import ModelSwapper, RouterLoader
 from inference.model_provider import ModelProvider
-from inference.output import PendingBatch, PredictionSink
+from inference.output import PredictionSink
+from inference.preparation import BatchPreparer
 from inference.routing import Router
 from inference.settings import InferenceSettings
-from inference.stages import InFlight, PreparedBatch, drop_non_finite, score_batch, usable
+from inference.stages import PreparedBatch, usable
 from schemas import TransactionDecoder
-from streams.exceptions import InfrastructureError
 from streams.kafka.clients import make_consumer, make_producer
-from streams.kafka.decoding import decode_batch
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
 from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
-STAGE = "inference"
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
 BUSY_POLL_S = 0.001
@@ -76,24 +75,29 @@ class InferenceRunner:
         metrics: InferenceMetrics,
     ) -> None:
         self._kafka, self._topics, self._settings, self._metrics = kafka, topics, settings, metrics
-        self._builder = FeatureBuilder(features)
-        self._loader = RouterLoader(models, settings, self._builder.names)
-        self._events_codec = TransactionDecoder(codec_for(kafka, topics.events, "transaction"))
+        builder = FeatureBuilder(features)
+        self._loader = RouterLoader(models, settings, builder.names)
+        self._preparer = BatchPreparer(
+            TransactionDecoder(codec_for(kafka, topics.events, "transaction")),
+            builder,
+            metrics,
+            settings.feature_retry_initial_s,
+            settings.feature_retry_max_s,
+        )
         self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
             settings.max_batch_size, settings.max_wait_ms
         )
-        self._inflight: deque[InFlight] = deque()
-        self._scoring = ThreadPoolExecutor(1, thread_name_prefix="eventml-scoring")
         self._swapper = ModelSwapper(self._loader)
         self._aborted = threading.Event()
         self._paused = False
         self._generation = 0
         self._consumer: Consumer | None = None
+        self._sink: PredictionSink | None = None
         self.router: Router | None = None
-        self.scored_events = 0  # events whose predictions the broker acknowledged
-        self.dead_lettered = 0  # records whose dead letters the broker acknowledged
         self._commits = OffsetCommitter(self._require_consumer, settings.max_batch_size, metrics)
-        self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
+        self._batches = InFlightBatches(
+            self._require_sink, self._commits, metrics, settings.flush_timeout_s
+        )
 
     def run(self, should_stop: Callable[[], bool]) -> int:
         """Serve until ``should_stop()``; drain in-flight batches; return events scored.
@@ -124,9 +128,19 @@ class InferenceRunner:
         finally:
             watcher.close()
             consumer.close()
-            self._scoring.shutdown(wait=False, cancel_futures=True)
+            self._batches.close()
             self._swapper.close()
         return self.scored_events
+
+    @property
+    def scored_events(self) -> int:
+        """Events whose predictions the broker acknowledged."""
+        return self._batches.scored_events
+
+    @property
+    def dead_lettered(self) -> int:
+        """Records whose dead letters the broker acknowledged."""
+        return self._batches.dead_lettered
 
     @property
     def commit_failures(self) -> int:
@@ -149,11 +163,11 @@ class InferenceRunner:
             self._poll()
             # Scored batches move on and acknowledgements are seen before the loop spends
             # milliseconds preparing the next batch.
-            self._finish_done()
-            self._settle()
+            self._batches.finish_done()
+            self._batches.settle()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
-            idle = not self._inflight
-            if self._batcher.ready(idle) and len(self._inflight) < self._settings.queue_depth:
+            idle = not self._batches.scoring
+            if self._batcher.ready(idle) and self._batches.scoring < self._settings.queue_depth:
                 generation = self._generation
                 try:
                     batch = self._prepare(self._batcher.take(), should_stop)
@@ -163,8 +177,8 @@ class InferenceRunner:
                 # moved; the new owner reads it again from the committed offsets.
                 if generation == self._generation:
                     self._submit(batch)
-            self._finish_done()
-            self._settle()
+            self._batches.finish_done()
+            self._batches.settle()
             self._commits.flush()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
@@ -172,12 +186,12 @@ class InferenceRunner:
 
     def _poll(self) -> None:
         depth = self._settings.queue_depth
-        full = len(self._inflight) >= depth or len(self._acking) >= 2 * depth
+        full = self._batches.scoring >= depth or self._batches.acking >= 2 * depth
         self._set_paused(full)
         room = max(1, self._settings.max_batch_size - len(self._batcher))
         if full:
             timeout_s = 0.005
-        elif self._inflight or self._acking:
+        elif self._batches.scoring or self._batches.acking:
             # Work downstream: come back soon to hand on scores and serve acknowledgements
             # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
             timeout_s = min(BUSY_POLL_S, self._batcher.wait_s())
@@ -194,39 +208,7 @@ class InferenceRunner:
     def _prepare(
         self, items: list[tuple[Any, int]], should_stop: Callable[[], bool]
     ) -> PreparedBatch:
-        started = time.perf_counter()
-        messages = [m for m, _ in items]
-        polled_at = {id(m): t for m, t in items}
-        decoded = decode_batch(messages, self._events_codec, STAGE)
-        self._metrics.stage_seconds.labels("decode").observe(time.perf_counter() - started)
-        records, dead, table = decoded.records, decoded.dead, None
-        if records:
-            table = self._fetch_features([r for _, r in records], should_stop)
-            records, table, invalid = drop_non_finite(records, table, STAGE)
-            dead = dead + invalid
-        events = [record for _, record in records]
-        polled_ms = [polled_at[id(m)] for m, _ in records]
-        return PreparedBatch(messages, events, table if events else None, dead, polled_ms)
-
-    def _fetch_features(
-        self, events: list[dict[str, Any]], should_stop: Callable[[], bool]
-    ) -> FeatureTable:
-        delay = self._settings.feature_retry_initial_s
-        while True:
-            started = time.perf_counter()
-            try:
-                table = self._builder.build(events)
-            except InfrastructureError as exc:
-                # Never score on silently missing data: hold the batch, pause, retry.
-                self._metrics.errors.labels("feature_source").inc()
-                log.warning("feature source failed (%s); retrying in %.2f s", exc, delay)
-                self._wait_paused(delay, should_stop)
-                delay = min(delay * 2, self._settings.feature_retry_max_s)
-                continue
-            self._metrics.stage_seconds.labels("feature_fetch").observe(
-                time.perf_counter() - started
-            )
-            return table
+        return self._preparer.prepare(items, lambda s: self._wait_paused(s, should_stop))
 
     def _wait_paused(self, seconds: float, should_stop: Callable[[], bool]) -> None:
         self._set_paused(True)
@@ -234,49 +216,13 @@ class InferenceRunner:
         while time.monotonic() < deadline:
             if should_stop() or self._aborted.is_set():
                 raise _Stopped
-            self._finish_done()
+            self._batches.finish_done()
             self._consume(100, 0.05)
 
     def _submit(self, batch: PreparedBatch) -> None:
         router = self.router
         assert router is not None
-        future = self._scoring.submit(
-            score_batch, router, batch, time.perf_counter(), self._metrics
-        )
-        self._inflight.append(InFlight(batch, future))
-
-    def _finish_done(self) -> None:
-        while self._inflight and self._inflight[0].scores.done():
-            self._finish(self._inflight.popleft())
-
-    def _finish(self, item: InFlight) -> None:
-        try:
-            scored = item.scores.result()
-        except ScoringError:
-            self._metrics.errors.labels("scoring").inc()
-            log.exception("scoring failed; stopping without committing the batch")
-            raise
-        self._acking.append(self._sink.send(item.batch, scored))
-
-    def _settle(self) -> None:
-        """Commit, in order, every batch whose records the broker has all acknowledged."""
-        self._sink.poll(0)
-        while self._acking and self._acking[0].remaining == 0:
-            pending = self._acking.popleft()
-            self._sink.complete(pending)
-            self._commit(pending.batch)
-        if self._acking and (
-            time.perf_counter() - self._acking[0].sent_at > self._settings.flush_timeout_s
-        ):
-            self._metrics.errors.labels("produce_timeout").inc()
-            raise InfrastructureError(
-                f"predictions not acknowledged within {self._settings.flush_timeout_s} s"
-            )
-
-    def _commit(self, batch: PreparedBatch) -> None:
-        self.scored_events += len(batch.events)
-        self.dead_lettered += len(batch.dead)
-        self._commits.delivered(self._sink.offsets(batch), len(batch.messages))
+        self._batches.submit(router, batch)
 
     def _drain(self, final: bool) -> None:
         if final and len(self._batcher):
@@ -286,12 +232,7 @@ class InferenceRunner:
                 self._submit(self._prepare(self._batcher.clear(), lambda: True))
             except _Stopped:
                 log.warning("feature source down at shutdown; last polled records re-read later")
-        while self._inflight:
-            item = self._inflight.popleft()
-            item.scores.result()
-            self._finish(item)
-        self._sink.flush(self._settings.flush_timeout_s)
-        self._settle()
+        self._batches.drain()
         self._commits.commit_all()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -301,7 +242,7 @@ class InferenceRunner:
         self._generation += 1
         if self._aborted.is_set():
             return
-        finished = len(self._inflight)
+        finished = self._batches.scoring
         self._drain(final=False)
         dropped = self._batcher.clear()
         log.info(
@@ -337,3 +278,7 @@ class InferenceRunner:
     def _require_consumer(self) -> Consumer:
         assert self._consumer is not None, "run() has not started"
         return self._consumer
+
+    def _require_sink(self) -> PredictionSink:
+        assert self._sink is not None, "run() has not started"
+        return self._sink

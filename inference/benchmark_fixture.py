@@ -1,0 +1,64 @@
+"""The inference benchmark's workload: its sizes and rates, and one fixture of events, a model
+and those events' features in Redis that every measurement of a run shares."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import redis
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from inference.model_provider import ModelArtifact
+from inference.online_source import RedisFeatureSource
+from streams.demo.generator import SyntheticWorld, WorldConfig
+from streams.features.aggregator import FeatureAggregator, SourceEvent
+from streams.features.catalog import list_views
+from streams.features.online_store import RedisOnlineStore
+from streams.kafka.admin import create_topics
+from streams.kafka.clients import make_admin
+from streams.kafka.topics import TopicCatalogue
+from streams.producer import RecordProducer
+from streams.settings import KafkaSettings
+from training.onnx_export import export_onnx
+from training.request_features import RequestFeatures
+
+EVENTS = 30_000
+SWEEP_EVENTS = 12_000
+RATE = 5000
+LATENCY_SECONDS = 10
+
+
+class Fixture:
+    """Events, a 100-tree model over every feature, and those events' features in Redis."""
+
+    def __init__(self, kafka: KafkaSettings, redis_url: str, seed: int) -> None:
+        self.kafka = kafka
+        world = SyntheticWorld(WorldConfig(seed=seed, cards=2000))
+        self.events = [e for e, _ in world.events(EVENTS)]
+        self.prefix = f"benchinf-{uuid.uuid4().hex[:6]}"
+        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=self.prefix)
+        for view in list_views():
+            aggregator = FeatureAggregator(view, allowed_lateness_ms=2**40)
+            batch = [
+                SourceEvent.of(view, e, topic="events", partition=0, offset=i)
+                for i, e in enumerate(self.events)
+            ]
+            store.write(view, aggregator.apply(batch).rows)
+        self.source = RedisFeatureSource(store, list_views())
+        names = (*RequestFeatures().names, *self.source.feature_names)
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(5000, len(names))).astype(np.float32)
+        y = (x[:, 0] + rng.normal(size=5000) > 1.5).astype(int)
+        model = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(x, y)
+        self.model = ModelArtifact.of("bench", "1", export_onnx(model, names), names, 0.5)
+        self.redis_url = redis_url
+
+    def topics(self, n: int) -> TopicCatalogue:
+        """Fresh topics with the first ``n`` events produced."""
+        topics = TopicCatalogue(prefix=f"bench-{uuid.uuid4().hex[:6]}.", partitions=4)
+        create_topics(make_admin(self.kafka), topics.specs())
+        producer = RecordProducer(self.kafka, topics.events, "transaction", "card_id")
+        producer.send_many(self.events[:n])
+        producer.flush()
+        return topics

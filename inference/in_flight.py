@@ -1,0 +1,113 @@
+"""Batches in flight: scored on the scoring thread, sent in batch order, and reported to the
+offset committer in batch order once the broker has acknowledged every record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from inference.commits import OffsetCommitter
+from inference.exceptions import ScoringError
+from inference.metrics import InferenceMetrics
+from inference.output import PendingBatch, PredictionSink
+from inference.routing import Router
+from inference.stages import InFlight, PreparedBatch, score_batch
+from streams.exceptions import InfrastructureError
+
+log = logging.getLogger(__name__)
+
+
+class InFlightBatches:
+    """Prepared batches from submission for scoring until their offsets are delivered.
+
+    Args:
+        sink: Returns the sink that produces predictions and dead letters.
+        commits: Told the next offsets of each fully acknowledged batch.
+        metrics: Where to report.
+        flush_timeout_s: How long the oldest sent batch may wait for its acknowledgements.
+    """
+
+    def __init__(
+        self,
+        sink: Callable[[], PredictionSink],
+        commits: OffsetCommitter,
+        metrics: InferenceMetrics,
+        flush_timeout_s: float,
+    ) -> None:
+        self._sink, self._commits, self._metrics = sink, commits, metrics
+        self._flush_timeout_s = flush_timeout_s
+        self._inflight: deque[InFlight] = deque()  # submitted, waiting for scores
+        self._scoring = ThreadPoolExecutor(1, thread_name_prefix="eventml-scoring")
+        self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
+        self.scored_events = 0  # events whose predictions the broker acknowledged
+        self.dead_lettered = 0  # records whose dead letters the broker acknowledged
+
+    @property
+    def scoring(self) -> int:
+        """Batches submitted whose scores have not been sent yet."""
+        return len(self._inflight)
+
+    @property
+    def acking(self) -> int:
+        """Batches sent whose records the broker has not all acknowledged yet."""
+        return len(self._acking)
+
+    def submit(self, router: Router, batch: PreparedBatch) -> None:
+        """Score ``batch`` on the scoring thread with ``router`` (kept across model swaps)."""
+        future = self._scoring.submit(
+            score_batch, router, batch, time.perf_counter(), self._metrics
+        )
+        self._inflight.append(InFlight(batch, future))
+
+    def finish_done(self) -> None:
+        """Send, in batch order, every batch whose scores are ready."""
+        while self._inflight and self._inflight[0].scores.done():
+            self._finish(self._inflight.popleft())
+
+    def settle(self) -> None:
+        """Commit, in order, every batch whose records the broker has all acknowledged.
+
+        Raises:
+            InfrastructureError: The oldest sent batch was not acknowledged in time.
+        """
+        sink = self._sink()
+        sink.poll(0)
+        while self._acking and self._acking[0].remaining == 0:
+            pending = self._acking.popleft()
+            sink.complete(pending)
+            self._commit(pending.batch)
+        if self._acking and (time.perf_counter() - self._acking[0].sent_at > self._flush_timeout_s):
+            self._metrics.errors.labels("produce_timeout").inc()
+            raise InfrastructureError(
+                f"predictions not acknowledged within {self._flush_timeout_s} s"
+            )
+
+    def drain(self) -> None:
+        """Wait for every submitted batch's scores, send it, and settle what was sent."""
+        while self._inflight:
+            item = self._inflight.popleft()
+            item.scores.result()
+            self._finish(item)
+        self._sink().flush(self._flush_timeout_s)
+        self.settle()
+
+    def close(self) -> None:
+        """Stop the scoring thread without waiting; batches not yet scored are dropped."""
+        self._scoring.shutdown(wait=False, cancel_futures=True)
+
+    def _finish(self, item: InFlight) -> None:
+        try:
+            scored = item.scores.result()
+        except ScoringError:
+            self._metrics.errors.labels("scoring").inc()
+            log.exception("scoring failed; stopping without committing the batch")
+            raise
+        self._acking.append(self._sink().send(item.batch, scored))
+
+    def _commit(self, batch: PreparedBatch) -> None:
+        self.scored_events += len(batch.events)
+        self.dead_lettered += len(batch.dead)
+        self._commits.delivered(self._sink().offsets(batch), len(batch.messages))
