@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from inference.features import FeatureTable
 from inference.routing import VariantScores
 
@@ -46,8 +48,9 @@ def build_predictions(
     freshness = table.freshness_ms.tolist()
     for part in scored:
         threshold, served = part.model.threshold, part.served
-        # Whole-part conversions: one numpy call each instead of one per row.
-        features = part.features.astype(float).tolist()
+        # Whole-part conversions: one numpy call each instead of one per row. Each record's
+        # features stay a float64 row of the part's matrix, which the encoder writes whole.
+        features = np.ascontiguousarray(part.features, dtype=np.float64)
         scores = part.scores.astype(float).tolist()
         for j, i in enumerate(part.rows.tolist()):
             event = events[i]

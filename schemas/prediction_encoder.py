@@ -2,7 +2,8 @@
 
 The inference service writes one prediction per event, and fastavro's general writer was the
 largest cost per event (~15 µs, mostly the 30-odd doubles of the feature vector written one by
-one). This writer knows the one layout: the feature vector is one ``struct.pack``. It produces
+one). This writer knows the one layout: the feature vector is one ``struct.pack``, or its
+buffer when it is a float64 numpy vector (as the inference service passes it). It produces
 the bytes :class:`~schemas.codec.AvroCodec` produces (the tests compare them byte for byte) and
 hands anything it was not written for to the codec: another schema version, Confluent framing,
 a missing or unknown field, a value of an unexpected type. So errors and coercions stay the
@@ -15,6 +16,8 @@ import struct
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
+
+import numpy as np
 
 from schemas import single_object
 from schemas.codec import AvroCodec
@@ -43,6 +46,8 @@ _FIELDS = frozenset(name for name, _ in LAYOUT)
 _VARIANTS = {"CHAMPION": b"\x00", "CANARY": b"\x02", "SHADOW": b"\x04"}
 _DOUBLE = struct.Struct("<d").pack
 _FLOAT_ONLY = {float}
+_FLOAT64 = np.dtype(np.float64)
+_LE_FLOAT64 = np.dtype("<f8")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 
@@ -82,6 +87,14 @@ def _doubles_struct(n: int) -> struct.Struct:
 
 
 def _doubles(values: Any) -> bytes:
+    if type(values) is np.ndarray:
+        # A float64 vector is written from its buffer: Avro doubles are little-endian
+        # float64 already (~0.3 µs for 33 values; packing them one by one took ~2 µs).
+        if values.dtype != _FLOAT64 or values.ndim != 1:
+            raise _Unsupported
+        if not values.size:
+            return b"\x00"
+        return _long(values.size) + values.astype(_LE_FLOAT64, copy=False).tobytes() + b"\x00"
     if type(values) is not list:
         raise _Unsupported
     if not values:

@@ -9,7 +9,7 @@ from inference.predictions import build_predictions
 from inference.routing import LoadedModel, Router
 from inference.scorer import OnnxScorer
 from inference.stages import drop_non_finite
-from schemas import default_catalog
+from schemas import PredictionEncoder, default_catalog
 from schemas.codec import AvroCodec
 from streams.kafka.message import RawRecord
 from tests.unit.inference.onnx_models import event, onnx_bytes
@@ -38,12 +38,13 @@ def test_records_name_model_version_variant_and_encode_as_prediction_v1() -> Non
     ]
     first = out[0].record
     assert out[0].key == b"c-a"
-    assert first["features"] == [1.0, 2.0]
+    assert first["features"].tolist() == [1.0, 2.0]
     assert first["features_missing"] is False and first["feature_freshness_ms"] == 5
     assert out[1].record["feature_freshness_ms"] is None
     assert first["latency_ms"] == 250.0 and first["decision"] == (first["score"] >= 0.5)
     codec = AvroCodec(default_catalog(), "prediction")
-    assert codec.decode(codec.encode(first))["event_id"] == "e-1"
+    decoded = codec.decode(PredictionEncoder(codec).encode(first))
+    assert decoded["event_id"] == "e-1" and decoded["features"] == [1.0, 2.0]
 
 
 def test_non_finite_rows_become_dead_letters() -> None:

@@ -61,6 +61,7 @@ def test_writes_the_codecs_bytes(codec: AvroCodec, encoder: PredictionEncoder) -
         {"score": 1},  # an int in a double field
         {"features": [1, 2.5]},  # ints in the array
         {"features": np.arange(3, dtype=np.float64).tolist()},
+        {"features": np.arange(3, dtype=np.float32)},  # not float64: the codec writes it
         {"feature_freshness_ms": np.int64(5)},
         {"decision": np.bool_(True)},
     ],
@@ -70,6 +71,17 @@ def test_other_types_take_the_codec_path_and_match(
 ) -> None:
     record = {**_record(random.Random(1)), **change}
     assert encoder.encode(record) == codec.encode(record, trusted=True)
+
+
+def test_a_float64_vector_is_written_as_its_list(
+    codec: AvroCodec, encoder: PredictionEncoder
+) -> None:
+    rng = random.Random(5)
+    matrix = np.array([[rng.uniform(-1e6, 1e6) for _ in range(33)] for _ in range(4)])
+    for values in (matrix[1], matrix[:, 2], matrix[1].astype(">f8"), np.zeros(0), matrix[0, :1]):
+        record = {**_record(rng), "features": values}
+        listed = {**record, "features": [float(v) for v in values]}
+        assert encoder.encode(record) == codec.encode(listed, trusted=True)
 
 
 def test_defaults_are_filled_like_the_codec(codec: AvroCodec, encoder: PredictionEncoder) -> None:
