@@ -22,6 +22,7 @@ from inference.settings import InferenceSettings
 from streams.bench_support import offer_paced, percentile_ms
 from streams.features.catalog import list_views
 from streams.features.online_store import RedisOnlineStore
+from streams.heap import settle_heap
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
 from streams.settings import KafkaSettings
@@ -57,6 +58,9 @@ def run_consumer(
     )
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop.is_set,), daemon=True)
+    # As `eventml run inference` does before serving; here it also keeps the benchmark's own
+    # data (events, models) out of the collector's full passes, which pause the consumer.
+    settle_heap()
     thread.start()
     done = until or (lambda r: r.scored_events >= n)
     first: tuple[float, int] | None = None
@@ -168,6 +172,7 @@ def _serve_child(
         InferenceMetrics(CollectorRegistry()),
     )
     thread = threading.Thread(target=runner.run, args=(stop.is_set,), daemon=True)
+    settle_heap()
     thread.start()
     while thread.is_alive():
         counter.value = runner.scored_events

@@ -15,6 +15,7 @@ import typer
 
 from streams.cli.context import CliContext, console, fail, get_context
 from streams.exceptions import EventmlError
+from streams.heap import settle_heap
 
 if TYPE_CHECKING:
     from training.registry import ModelRegistry
@@ -65,6 +66,7 @@ def monitor(ctx: typer.Context) -> None:
         )
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"monitor running (group {settings.group_id}); Ctrl-C stops it")
+        settle_heap()
         service.run(stop_flag().is_set)
     except EventmlError as exc:
         raise fail(str(exc)) from exc
@@ -121,6 +123,7 @@ def aggregator(
         kafka, redis_settings = context.kafka, context.redis
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"aggregator running ({settings.engine}); Ctrl-C stops it")
+        settle_heap()
         if settings.engine == "faust":
             from streams.features.engines.faust_worker import run_faust
 
@@ -163,6 +166,7 @@ def inference(ctx: typer.Context) -> None:
         )
         serve_metrics(settings.metrics_host, settings.metrics_port)
         console.print(f"inference running (group {settings.group_id}); Ctrl-C stops it")
+        settle_heap()
         raise typer.Exit(runner.run(stop_flag().is_set))
     except EventmlError as exc:
         raise fail(str(exc)) from exc
