@@ -37,7 +37,7 @@ class InferenceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTML_INFERENCE_", frozen=True, extra="ignore")
 
     group_id: str = "eventml-inference"
-    max_batch_size: int = Field(default=512, ge=1)
+    max_batch_size: int = Field(default=2048, ge=1)
     max_wait_ms: float = Field(default=20.0, ge=0)
     queue_depth: int = Field(default=4, ge=1)
     canary_share: float = Field(default=0.1, ge=0.0, le=1.0)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from inference.settings import InferenceSettings
 from streams.proof.bootstrap import train_champion
 from streams.proof.pipeline import Pipeline
 from streams.proof.restartable import RestartableInfra
@@ -24,7 +25,8 @@ pytestmark = [
 
 CONFIG = ScenarioConfig(events=2400, rate=400.0, settle_timeout_s=120.0)
 PARTITIONS = 4
-MAX_BATCH = 256  # the inference default: a kill -9 may replay at most one batch per partition
+# A kill -9 may replay at most one batch per partition (the inference default size).
+MAX_BATCH = InferenceSettings.model_fields["max_batch_size"].default
 
 
 @pytest.fixture(scope="module")
