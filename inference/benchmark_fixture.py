@@ -23,7 +23,7 @@ from streams.settings import KafkaSettings
 from training.onnx_export import export_onnx
 from training.request_features import RequestFeatures
 
-EVENTS = 30_000
+EVENTS = 60_000
 SWEEP_EVENTS = 12_000
 RATE = 5000
 LATENCY_SECONDS = 10
