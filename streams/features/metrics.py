@@ -133,7 +133,8 @@ class FeatureMetrics:
         """Time one store write, and the freshness of each row it made readable."""
         self.write_seconds.labels(self._engine, view).observe(seconds)
         self.stale_writes.labels(self._engine, view).inc(outcome.stale)
-        ages_ms = now_ms - np.fromiter(event_times_ms, dtype=np.int64)
+        times = np.fromiter(event_times_ms, dtype=np.int64)
+        ages_ms = now_ms - times[times > 0]  # 0: the record carried no timestamp
         observe_all(
             self.freshness_seconds.labels(self._engine, view), np.maximum(ages_ms, 0) / 1000.0
         )
