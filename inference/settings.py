@@ -19,7 +19,9 @@ class InferenceSettings(BaseSettings):
         max_wait_ms: ... or once its oldest event has waited this long; when no batch is
             being scored, polled events are taken at once (waiting would only add latency).
         queue_depth: Batches in flight between polling and producing; when full, the
-            consumer pauses its partitions (backpressure).
+            consumer pauses its partitions (backpressure). A crash may replay these batches
+            (their predictions can be acknowledged before their offsets are committed) and
+            what gathered since the last commit: at most ``queue_depth + 1`` batches.
         canary_share: Share of entities routed to the canary (the ``canary_alias`` model).
         champion_alias: Registry alias whose model serves.
         canary_alias: Alias of the canary; unset in the registry means no canary.

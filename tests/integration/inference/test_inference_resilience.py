@@ -29,7 +29,7 @@ BATCH = 100
 
 
 def _assert_at_least_once(
-    predictions: list[dict[str, Any]], n: int, commit_failures: int = 0
+    predictions: list[dict[str, Any]], n: int, in_flight: int, commit_failures: int = 0
 ) -> None:
     counts = served_counts(predictions)
     assert set(counts) == {f"e-{i}" for i in range(n)}
@@ -37,9 +37,13 @@ def _assert_at_least_once(
     for p in predictions:
         if counts[str(p["event_id"])] > 1:
             duplicates[int(str(p["_partition"]))] += 1
-    # Each duplicate appears twice: at most one batch replayed per partition, plus one per
-    # delivered batch whose commit failed (a rebalance under load can refuse commits).
-    allowed = BATCH * (1 + commit_failures)
+    # Each duplicate appears twice. A crash replays what was delivered but not committed:
+    # what gathered since the last commit (under a batch), the batches in flight (their
+    # predictions may be acknowledged before the crash), and one batch per delivered batch
+    # whose commit failed (a rebalance under load can refuse commits). The in-flight
+    # batches can all come from one partition (measured: up to 320 events of one partition,
+    # at 4 in flight); with one batch in flight this is "one batch per partition".
+    allowed = BATCH * (1 + in_flight + commit_failures)
     assert all(d // 2 <= allowed for d in duplicates.values()), duplicates
 
 
@@ -75,7 +79,8 @@ def test_crash_mid_stream_then_restart_loses_nothing(
     wait_for(lambda: second.runner.scored_events >= n - committed_by_first, what="second runner")
     second.close()
     failures = first.runner.commit_failures + second.runner.commit_failures
-    _assert_at_least_once(read_predictions(kafka_settings, topics.predictions), n, failures)
+    predictions = read_predictions(kafka_settings, topics.predictions)
+    _assert_at_least_once(predictions, n, settings.queue_depth, failures)
 
 
 def test_two_runners_split_partitions_and_one_leaving_hands_over(
@@ -101,7 +106,7 @@ def test_two_runners_split_partitions_and_one_leaving_hands_over(
     assert first.runner.scored_events > 0 and before_leave > 0
     assert second.runner.scored_events > before_leave
     predictions = read_predictions(kafka_settings, topics.predictions)
-    _assert_at_least_once(predictions, n)
+    _assert_at_least_once(predictions, n, settings.queue_depth)
     assert total() == n  # clean revocations commit finished work: no replay at all
 
 
