@@ -120,11 +120,14 @@ class LabelJoiner:
             InvalidRecordError: If the record lacks an id or a model key.
         """
         event_id = _field(prediction, "event_id", str)
-        key = ModelKey.of(prediction)
         label = self._labels.get(event_id)
         if label is not None:
-            return key in label[1]
-        return any(ModelKey.of(p) == key for p in self._predictions.get(event_id, ()))
+            return ModelKey.of(prediction) in label[1]
+        held = self._predictions.get(event_id)
+        if not held:  # the common case: a key is built only for events already held
+            return False
+        key = ModelKey.of(prediction)
+        return any(ModelKey.of(p) == key for p in held)
 
     def add_prediction(self, prediction: Record) -> list[JoinedLabel]:
         """Feeds one prediction; returns the pairs it completed (none or one). A repeat of a

@@ -155,8 +155,9 @@ class MonitorPipeline:
 
 
 def _identity(record: Record) -> object:
-    """A prediction's event id and model key, or the record object itself if it has none."""
-    try:
-        return (str(record["event_id"]), ModelKey.of(record))
-    except (InvalidRecordError, KeyError):
+    """A prediction's event id and model fields, or the record object itself without an id
+    (checked by the joiner and drift, not here: this runs for every prediction)."""
+    event_id = record.get("event_id")
+    if not isinstance(event_id, str):
         return id(record)
+    return (event_id, record.get("model_name"), record.get("model_version"), record.get("variant"))
