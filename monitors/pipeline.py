@@ -113,8 +113,8 @@ class MonitorPipeline:
 
     def _first_seen(self, predictions: Sequence[Record]) -> dict[object, Record]:
         """By identity, the first of each prediction in the batch that the joiner does not
-        hold yet (a record without an id or model key is its own identity, for drift's
-        validation to reject)."""
+        hold yet (a record without an event id is its own identity, for drift's validation
+        to reject)."""
         fresh: dict[object, Record] = {}
         for record in predictions:
             identity = _identity(record)

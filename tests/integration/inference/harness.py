@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,11 +105,23 @@ def produce_events(kafka: KafkaSettings, topics: TopicCatalogue, ids: Iterable[i
     return n
 
 
-def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0, what: str = "") -> None:
-    """Poll ``predicate`` until true or fail."""
+def wait_for(
+    predicate: Callable[[], bool],
+    timeout_s: float = 60.0,
+    what: str = "",
+    watch: Sequence[RunningService] = (),
+    state: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``predicate`` until true or fail: at the timeout, or at once when a runner in
+    ``watch`` has died (with its error). ``state()`` is shown in the timeout's message."""
     deadline = time.monotonic() + timeout_s
     while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        for service in watch:
+            assert not service.errors, (
+                f"a runner failed while waiting for {what}: {service.errors!r}"
+            )
+        shown = f" ({state()})" if state is not None else ""
+        assert time.monotonic() < deadline, f"timed out waiting for {what}{shown}"
         time.sleep(0.05)
 
 

@@ -12,6 +12,7 @@ import pytest
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
 from streams.settings import KafkaSettings
+from streams.status import group_lag
 from tests.integration.inference.harness import (
     default_models,
     produce_events,
@@ -100,7 +101,13 @@ def test_two_runners_split_partitions_and_one_leaving_hands_over(
     def total() -> int:
         return first.runner.scored_events + second.runner.scored_events
 
-    wait_for(lambda: total() >= n, what="every event scored")
+    def state() -> str:
+        scored = f"{first.runner.scored_events} + {second.runner.scored_events} scored of {n}"
+        lag = group_lag(kafka_settings, topics.events, group_id)
+        offsets = [(p.partition, p.committed, p.high_watermark) for p in lag]
+        return f"{scored}; (partition, committed, end): {offsets}"
+
+    wait_for(lambda: total() >= n, what="every event scored", watch=[second], state=state)
     second.close()
 
     assert first.runner.scored_events > 0 and before_leave > 0
