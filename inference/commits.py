@@ -1,11 +1,13 @@
 """Offset commits of the inference consumer: only for batches whose predictions the broker
-acknowledged, grouped so that light load does not cost the broker a commit per batch."""
+acknowledged, grouped so that light load does not cost the broker a commit per batch. The
+commits the broker confirms are passed on (the runner's replay window)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
@@ -19,19 +21,22 @@ COMMIT_INTERVAL_S = 0.1
 class OffsetCommitter:
     """Tracks delivered offsets and commits them.
 
-    A crash replays at most what gathered since the last commit (a full batch's worth or
-    ``COMMIT_INTERVAL_S``), as with one commit per batch.
-
     Args:
         consumer: Returns the group's consumer.
         batch_size: Commit once this many delivered messages have gathered.
         metrics: Where commit errors are counted.
+        on_confirmed: Told the offsets of every commit the broker confirmed.
     """
 
     def __init__(
-        self, consumer: Callable[[], Consumer], batch_size: int, metrics: InferenceMetrics
+        self,
+        consumer: Callable[[], Consumer],
+        batch_size: int,
+        metrics: InferenceMetrics,
+        on_confirmed: Callable[[list[TopicPartition]], None],
     ) -> None:
         self._consumer, self._batch_size, self._metrics = consumer, batch_size, metrics
+        self._on_confirmed = on_confirmed
         self.failures = 0  # delivered batches whose offsets could not be committed
         self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not known committed
         self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
@@ -71,13 +76,27 @@ class OffsetCommitter:
         self._to_commit.clear()
         self._uncommitted = 0
 
+    def confirmed(self, error: Any, offsets: list[TopicPartition]) -> None:
+        """The consumer's ``on_commit`` callback: the broker's answer to a commit."""
+        if error is not None:
+            self._failed(error)
+            return
+        failed = [tp for tp in offsets if tp.error is not None]
+        if failed:
+            self._failed(failed[0].error)
+        self._on_confirmed([tp for tp in offsets if tp.error is None])
+
     def _commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
         try:
             if asynchronous:
                 self._consumer().commit(offsets=offsets, asynchronous=True)
             else:
-                self._consumer().commit(offsets=offsets, asynchronous=False)
+                done = self._consumer().commit(offsets=offsets, asynchronous=False)
+                self._on_confirmed([tp for tp in done or [] if tp.error is None])
         except KafkaException as exc:
-            self._metrics.errors.labels("commit").inc()
-            self.failures += 1
-            log.warning("offset commit failed, delivered batches may be replayed: %s", exc)
+            self._failed(exc)
+
+    def _failed(self, error: Any) -> None:
+        self._metrics.errors.labels("commit").inc()
+        self.failures += 1
+        log.warning("offset commit failed, delivered batches may be replayed: %s", error)

@@ -84,7 +84,8 @@ class InferenceMetrics:
         )
         self.paused = Gauge(
             "eventml_inference_paused",
-            "1 while the consumer is paused (backpressure or feature source down).",
+            "Partitions paused: all under backpressure or while the feature source is down;"
+            " single ones at their replay limit.",
             registry=registry,
         )
 

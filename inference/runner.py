@@ -4,8 +4,10 @@ Commit strategy: acknowledge-then-commit. Predictions and dead letters of a batc
 by an idempotent producer without waiting; delivery reports count each batch's
 acknowledgements, and only when every record of a batch is acknowledged are its offsets
 committed, in batch order (asynchronously; synchronously when draining). A crash between
-acknowledgement and commit replays at most the batches in that gap: at-least-once, consumers
-dedupe on ``(event_id, variant)``. A transactional producer was not used: on the embedded
+acknowledgement and commit replays what was polled since the last confirmed commit: at most
+``max_batch_size`` messages of any partition, as a partition with that many is paused until its
+commit is confirmed (:mod:`inference.replay_window`). At-least-once: consumers dedupe on
+``(event_id, variant)``. A transactional producer was not used: on the embedded
 broker read_committed does not filter aborted records, so it would not remove duplicates
 there, and it adds four round trips per batch.
 
@@ -32,7 +34,9 @@ from inference.model_events import ModelEventWatcher
 from inference.model_loader import ModelSwapper, RouterLoader
 from inference.model_provider import ModelProvider
 from inference.output import PredictionSink
+from inference.pauses import PartitionPauses
 from inference.preparation import BatchPreparer
+from inference.replay_window import ReplayWindow
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import PreparedBatch, usable
@@ -89,12 +93,16 @@ class InferenceRunner:
         )
         self._swapper = ModelSwapper(self._loader)
         self._aborted = threading.Event()
-        self._paused = False
         self._generation = 0
+        self._holding = False  # every partition paused: backpressure or feature source down
         self._consumer: Consumer | None = None
         self._sink: PredictionSink | None = None
         self.router: Router | None = None
-        self._commits = OffsetCommitter(self._require_consumer, settings.max_batch_size, metrics)
+        self.replay = ReplayWindow(settings.max_batch_size)
+        self._pauses = PartitionPauses(self._require_consumer, metrics)
+        self._commits = OffsetCommitter(
+            self._require_consumer, settings.max_batch_size, metrics, self.replay.committed
+        )
         self._batches = InFlightBatches(
             self._require_sink, self._commits, metrics, settings.flush_timeout_s
         )
@@ -118,7 +126,9 @@ class InferenceRunner:
             sink.dead_letters,
             frozenset(a for a in (s.champion_alias, s.canary_alias, s.shadow_alias) if a),
         )
-        consumer = make_consumer(self._kafka, self._settings.group_id)
+        consumer = make_consumer(
+            self._kafka, self._settings.group_id, on_commit=self._commits.confirmed
+        )
         self._consumer, self._sink = consumer, sink
         consumer.subscribe([self._topics.events], on_revoke=self._on_revoke)
         try:
@@ -187,7 +197,7 @@ class InferenceRunner:
     def _poll(self) -> None:
         depth = self._settings.queue_depth
         full = self._batches.scoring >= depth or self._batches.acking >= 2 * depth
-        self._set_paused(full)
+        self._holding = full
         room = max(1, self._settings.max_batch_size - len(self._batcher))
         if full:
             timeout_s = 0.005
@@ -200,10 +210,16 @@ class InferenceRunner:
         self._consume(room, timeout_s)
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
-        # Also what keeps the group membership alive and runs the rebalance callbacks.
-        polled = self._require_consumer().consume(max_messages, timeout_s)
+        # Also what keeps the group membership alive and runs the rebalance and commit
+        # callbacks. Partitions at their replay limit are paused first (a paused partition
+        # returns nothing) and the poll takes no other one past it.
+        self._pauses.apply(self._holding, self.replay.full())
+        room = min(max_messages, self.replay.room(self._pauses.paused))
+        polled = self._require_consumer().consume(max(room, 1), timeout_s)
         now_ms = int(time.time() * 1000)
-        self._batcher.add((m, now_ms) for m in polled if usable(m, self._metrics))
+        messages = [m for m in polled if usable(m, self._metrics)]
+        self.replay.polled(messages)
+        self._batcher.add((m, now_ms) for m in messages)
 
     def _prepare(
         self, items: list[tuple[Any, int]], should_stop: Callable[[], bool]
@@ -211,7 +227,7 @@ class InferenceRunner:
         return self._preparer.prepare(items, lambda s: self._wait_paused(s, should_stop))
 
     def _wait_paused(self, seconds: float, should_stop: Callable[[], bool]) -> None:
-        self._set_paused(True)
+        self._holding = True
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if should_stop() or self._aborted.is_set():
@@ -245,25 +261,15 @@ class InferenceRunner:
         finished = self._batches.scoring
         self._drain(final=False)
         dropped = self._batcher.clear()
+        revoked = [(tp.topic, tp.partition) for tp in partitions]
+        self._pauses.revoked(revoked)
+        self.replay.forget(revoked)
         log.info(
             "revoked %d partitions: %d batches committed, %d polled records left to re-read",
             len(partitions),
             finished,
             len(dropped),
         )
-        self._paused = False
-
-    def _set_paused(self, paused: bool) -> None:
-        if paused == self._paused:
-            return
-        consumer = self._require_consumer()
-        assignment = consumer.assignment()
-        if paused:
-            consumer.pause(assignment)
-        else:
-            consumer.resume(assignment)
-        self._paused = paused
-        self._metrics.paused.set(1 if paused else 0)
 
     def _maybe_swap(self) -> None:
         failures = self._swapper.failures

@@ -15,13 +15,13 @@ class InferenceSettings(BaseSettings):
 
     Attributes:
         group_id: Consumer group on the events topic.
-        max_batch_size: A batch is scored as soon as it holds this many events.
+        max_batch_size: A batch is scored as soon as it holds this many events. Also the
+            replay bound: a crash scores again at most this many events of any partition
+            (a partition with this many polled since its last confirmed commit is paused).
         max_wait_ms: ... or once its oldest event has waited this long; when no batch is
             being scored, polled events are taken at once (waiting would only add latency).
         queue_depth: Batches in flight between polling and producing; when full, the
-            consumer pauses its partitions (backpressure). A crash may replay these batches
-            (their predictions can be acknowledged before their offsets are committed) and
-            what gathered since the last commit: at most ``queue_depth + 1`` batches.
+            consumer pauses its partitions (backpressure).
         canary_share: Share of entities routed to the canary (the ``canary_alias`` model).
         champion_alias: Registry alias whose model serves.
         canary_alias: Alias of the canary; unset in the registry means no canary.

@@ -1,7 +1,9 @@
-"""Offset commits are grouped: a batch's worth or 100 ms, everything at a drain."""
+"""Offset commits are grouped: a batch's worth or 100 ms, everything at a drain; the commits
+the broker confirms are passed on, failed ones counted."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,17 +26,29 @@ class RecordingConsumer:
         if self.failing:
             raise KafkaException(KafkaError(KafkaError._NO_OFFSET))
         self.commits.append(({(o.topic, o.partition): o.offset for o in offsets}, asynchronous))
+        return None if asynchronous else offsets
 
 
-def _committer(batch_size: int = 10) -> tuple[OffsetCommitter, RecordingConsumer]:
+Confirmed = list[dict[tuple[str, int], int]]
+
+
+def _committer(
+    batch_size: int = 10,
+) -> tuple[OffsetCommitter, RecordingConsumer, Confirmed]:
     consumer = RecordingConsumer()
     metrics = InferenceMetrics(CollectorRegistry())
-    return OffsetCommitter(lambda: consumer, batch_size, metrics), consumer  # type: ignore[arg-type, return-value]
+    confirmed: Confirmed = []
+
+    def on_confirmed(offsets: list[TopicPartition]) -> None:
+        confirmed.append({(o.topic, o.partition): o.offset for o in offsets})
+
+    committer = OffsetCommitter(lambda: consumer, batch_size, metrics, on_confirmed)  # type: ignore[arg-type, return-value]
+    return committer, consumer, confirmed
 
 
 def test_small_batches_gather_until_a_batch_worth(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(commits, "COMMIT_INTERVAL_S", 3600.0)
-    committer, consumer = _committer(batch_size=10)
+    committer, consumer, _ = _committer(batch_size=10)
     committer.delivered([TopicPartition("t", 0, 5)], 4)
     committer.delivered([TopicPartition("t", 0, 5)], 0)  # the first call committed (time)
     consumer.commits.clear()
@@ -49,7 +63,7 @@ def test_commit_all_is_synchronous_and_covers_everything_delivered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(commits, "COMMIT_INTERVAL_S", 3600.0)
-    committer, consumer = _committer(batch_size=10)
+    committer, consumer, _ = _committer(batch_size=10)
     committer.delivered([TopicPartition("t", 0, 5)], 20)  # committed asynchronously
     committer.delivered([TopicPartition("t", 1, 7)], 1)  # gathering
     committer.commit_all()
@@ -59,7 +73,30 @@ def test_commit_all_is_synchronous_and_covers_everything_delivered(
 
 
 def test_a_failed_commit_is_counted_not_raised() -> None:
-    committer, consumer = _committer()
+    committer, consumer, confirmed = _committer()
     consumer.failing = True
     committer.delivered([TopicPartition("t", 0, 5)], 20)
     assert committer.failures == 1
+    assert confirmed == []
+
+
+def test_a_synchronous_commit_is_confirmed_at_once() -> None:
+    committer, _, confirmed = _committer()
+    committer.delivered([TopicPartition("t", 0, 5)], 1)
+    committer.commit_all()
+    assert confirmed == [{("t", 0): 5}]
+
+
+def test_the_brokers_answers_to_asynchronous_commits_are_passed_on_or_counted() -> None:
+    committer, _, confirmed = _committer()
+    committer.confirmed(None, [TopicPartition("t", 0, 5), TopicPartition("t", 1, 9)])
+    assert confirmed == [{("t", 0): 5, ("t", 1): 9}]
+    committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 0, 8)])
+    assert committer.failures == 1 and len(confirmed) == 1
+    # As librdkafka reports a partition it refused (``TopicPartition.error`` is read-only).
+    refused = SimpleNamespace(
+        topic="t", partition=1, offset=12, error=KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
+    )
+    committer.confirmed(None, [TopicPartition("t", 0, 8), refused])  # type: ignore[list-item]
+    assert committer.failures == 2
+    assert confirmed[-1] == {("t", 0): 8}
