@@ -8,7 +8,7 @@ always the one this class applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, TopicPartition
 
@@ -33,22 +33,19 @@ class PartitionPauses:
         """Partitions paused now."""
         return frozenset(self._paused)
 
-    def apply(self, hold_all: bool, full: Collection[Partition]) -> None:
+    def apply(self, hold_all: bool) -> None:
         """Pause every assigned partition if ``hold_all`` (backpressure, feature source down),
-        else exactly the assigned ones in ``full``; resume the rest."""
-        if not (hold_all or full or self._paused):
+        else resume those paused."""
+        if hold_all == bool(self._paused):
             return
         consumer = self._consumer()
-        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
-        wanted = assigned if hold_all else assigned.intersection(full)
-        pause, resume = wanted - self._paused, self._paused - wanted
-        if pause:
-            consumer.pause(_partitions(pause))
-        if resume:
-            consumer.resume(_partitions(resume))
-        if pause or resume:
-            self._paused = wanted
-            self._metrics.paused.set(len(wanted))
+        if hold_all:
+            self._paused = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+            consumer.pause(_partitions(self._paused))
+        else:
+            consumer.resume(_partitions(self._paused))
+            self._paused = set()
+        self._metrics.paused.set(len(self._paused))
 
     def revoked(self, partitions: Iterable[Partition]) -> None:
         """Resume revoked partitions before they go (see the module docstring)."""

@@ -1,15 +1,15 @@
-"""What a crash could replay, per partition: the messages polled since the last offset commit
-the broker confirmed. The runner polls at most :meth:`ReplayWindow.room` messages at a time
-and pauses a partition whose window is full, so a crash scores again at most ``limit``
-messages of any partition, however many batches are in flight.
+"""What a crash could replay, per partition: the messages taken into batches since the last
+offset commit the broker confirmed. The runner takes no more than :meth:`ReplayWindow.room`
+messages of a partition into batches (the rest wait in the batcher), so a crash scores again
+at most ``limit`` messages of any partition, however many batches are in flight.
 
-Pure: fed polled messages and confirmed commits, it answers which partitions are full.
+Pure: fed the messages taken and the confirmed commits, it answers how many more may go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable
+from typing import Any, cast
 
 from confluent_kafka import TopicPartition
 
@@ -17,30 +17,29 @@ Partition = tuple[str, int]
 
 
 class ReplayWindow:
-    """Per partition, the offsets from the last confirmed commit to the next one to poll.
+    """Per partition, the offsets from the last confirmed commit to the next one to take.
 
     Args:
-        limit: A partition with this many messages polled and not confirmed committed is full.
+        limit: Messages of one partition that may be taken and not confirmed committed.
 
     Example:
         >>> w = ReplayWindow(limit=3)
-        >>> w.polled_offsets("t", 0, [5, 6, 7]); w.full()
-        [('t', 0)]
-        >>> w.committed([TopicPartition("t", 0, 7)]); w.full(), w.replayable(("t", 0))
-        ([], 1)
-        >>> w.room(paused=())
-        2
+        >>> w.taken_offsets("t", 0, [5, 6, 7]); w.room(("t", 0)), w.room(("t", 1))
+        (0, 3)
+        >>> w.committed([TopicPartition("t", 0, 7)]); w.room(("t", 0)), w.replayable(("t", 0))
+        (2, 1)
     """
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit
-        self._start: dict[Partition, int] = {}  # last confirmed commit (or first offset polled)
-        self._end: dict[Partition, int] = {}  # next offset to poll
+        self._start: dict[Partition, int] = {}  # last confirmed commit (or first offset taken)
+        self._end: dict[Partition, int] = {}  # next offset to take
 
-    def polled(self, messages: Iterable[Any]) -> None:
-        """Record polled messages (confluent-kafka ``Message`` objects, in poll order)."""
+    def taken(self, messages: Iterable[Any]) -> None:
+        """Record messages taken into a batch (confluent-kafka ``Message`` objects, in
+        order within each partition)."""
         start, end = self._start, self._end
         for message in messages:
             key = (message.topic(), message.partition())
@@ -50,8 +49,8 @@ class ReplayWindow:
                 start[key] = offset
             end[key] = offset + 1
 
-    def polled_offsets(self, topic: str, partition: int, offsets: Iterable[int]) -> None:
-        """:meth:`polled` for bare offsets of one partition."""
+    def taken_offsets(self, topic: str, partition: int, offsets: Iterable[int]) -> None:
+        """:meth:`taken` for bare offsets of one partition."""
         key = (topic, partition)
         for offset in offsets:
             self._start.setdefault(key, offset)
@@ -65,22 +64,16 @@ class ReplayWindow:
                 self._start[key] = max(self._start[key], tp.offset)
 
     def replayable(self, partition: Partition) -> int:
-        """Messages of ``partition`` a crash now would read again."""
+        """Messages of ``partition`` a crash now would score again."""
         return max(0, self._end.get(partition, 0) - self._start.get(partition, 0))
 
-    def room(self, paused: Collection[Partition]) -> int:
-        """How many messages one poll may return without taking a partition that is not
-        ``paused`` past the limit (a paused partition returns none)."""
-        start, widest = self._start, 0
-        for key, end in self._end.items():
-            if key not in paused:
-                widest = max(widest, end - start[key])
-        return max(0, self.limit - widest)
-
-    def full(self) -> list[Partition]:
-        """Partitions at the limit: to pause until their commits are confirmed."""
-        start = self._start
-        return [key for key, end in self._end.items() if end - start[key] >= self.limit]
+    def room(self, partition: Hashable) -> int:
+        """How many more messages of ``partition`` may be taken now."""
+        key = cast(Partition, partition)  # the batcher's groups are partitions
+        start = self._start.get(key)
+        if start is None:
+            return self.limit
+        return max(0, self.limit - (self._end[key] - start))
 
     def forget(self, partitions: Iterable[Partition]) -> None:
         """Partitions given up: a later owner reads them from the committed offsets."""

@@ -4,12 +4,13 @@ Commit strategy: acknowledge-then-commit. Predictions and dead letters of a batc
 by an idempotent producer without waiting; delivery reports count each batch's
 acknowledgements, and only when every record of a batch is acknowledged are its offsets
 committed, in batch order (asynchronously; synchronously when draining). A crash between
-acknowledgement and commit replays what was polled since the last confirmed commit: at most
-``max_batch_size`` messages of any partition, as a partition with that many is paused until its
-commit is confirmed (:mod:`inference.replay_window`). At-least-once: consumers dedupe on
-``(event_id, variant)``. A transactional producer was not used: on the embedded
-broker read_committed does not filter aborted records, so it would not remove duplicates
-there, and it adds four round trips per batch.
+acknowledgement and commit replays what was taken into batches since the last confirmed
+commit: at most ``max_batch_size`` messages of any partition, as no more of a partition are
+taken until its commit is confirmed; the rest wait in the batcher
+(:mod:`inference.replay_window`). At-least-once: consumers dedupe on ``(event_id, variant)``.
+A transactional producer was not used: on the embedded broker read_committed does not filter
+aborted records, so it would not remove duplicates there, and it adds four round trips per
+batch.
 
 Preparing a batch is :mod:`inference.preparation`; scoring, sending and settling it is
 :mod:`inference.in_flight`; this module owns the poll loop, pausing, rebalances and model swaps.
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
 BUSY_POLL_S = 0.001
+LOOKAHEAD_BATCHES = 2  # the batcher polls up to this many batches' worth
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -89,7 +91,7 @@ class InferenceRunner:
             settings.feature_retry_max_s,
         )
         self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
-            settings.max_batch_size, settings.max_wait_ms
+            settings.max_batch_size, settings.max_wait_ms, key=_partition_of
         )
         self._swapper = ModelSwapper(self._loader)
         self._aborted = threading.Event()
@@ -177,10 +179,13 @@ class InferenceRunner:
             self._batches.settle()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
             idle = not self._batches.scoring
-            if self._batcher.ready(idle) and self._batches.scoring < self._settings.queue_depth:
+            room = self.replay.room
+            if self._batches.scoring < self._settings.queue_depth and self._batcher.ready(
+                idle, room
+            ):
                 generation = self._generation
                 try:
-                    batch = self._prepare(self._batcher.take(), should_stop)
+                    batch = self._prepare(self._take(), should_stop)
                 except _Stopped:
                     return
                 # A rebalance while the batch waited for features: its partitions may have
@@ -198,7 +203,9 @@ class InferenceRunner:
         depth = self._settings.queue_depth
         full = self._batches.scoring >= depth or self._batches.acking >= 2 * depth
         self._holding = full
-        room = max(1, self._settings.max_batch_size - len(self._batcher))
+        # Room for a batch beyond what waits: partitions at their replay limit keep theirs in
+        # the batcher, and the next batch comes from the others.
+        room = max(1, LOOKAHEAD_BATCHES * self._settings.max_batch_size - len(self._batcher))
         if full:
             timeout_s = 0.005
         elif self._batches.scoring or self._batches.acking:
@@ -211,15 +218,16 @@ class InferenceRunner:
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
         # Also what keeps the group membership alive and runs the rebalance and commit
-        # callbacks. Partitions at their replay limit are paused first (a paused partition
-        # returns nothing) and the poll takes no other one past it.
-        self._pauses.apply(self._holding, self.replay.full())
-        room = min(max_messages, self.replay.room(self._pauses.paused))
-        polled = self._require_consumer().consume(max(room, 1), timeout_s)
+        # callbacks.
+        self._pauses.apply(self._holding)
+        polled = self._require_consumer().consume(max_messages, timeout_s)
         now_ms = int(time.time() * 1000)
-        messages = [m for m in polled if usable(m, self._metrics)]
-        self.replay.polled(messages)
-        self._batcher.add((m, now_ms) for m in messages)
+        self._batcher.add((m, now_ms) for m in polled if usable(m, self._metrics))
+
+    def _take(self) -> list[tuple[Any, int]]:
+        items = self._batcher.take(self.replay.room)
+        self.replay.taken(m for m, _ in items)
+        return items
 
     def _prepare(
         self, items: list[tuple[Any, int]], should_stop: Callable[[], bool]
@@ -245,7 +253,8 @@ class InferenceRunner:
             # One attempt only: with the feature source down, polled records are left to be
             # re-read rather than holding up the shutdown.
             try:
-                self._submit(self._prepare(self._batcher.clear(), lambda: True))
+                if items := self._take():
+                    self._submit(self._prepare(items, lambda: True))
             except _Stopped:
                 log.warning("feature source down at shutdown; last polled records re-read later")
         self._batches.drain()
@@ -288,3 +297,8 @@ class InferenceRunner:
     def _require_sink(self) -> PredictionSink:
         assert self._sink is not None, "run() has not started"
         return self._sink
+
+
+def _partition_of(item: tuple[Any, int]) -> tuple[str, int]:
+    message = item[0]
+    return (message.topic(), message.partition())

@@ -62,7 +62,7 @@ def test_partitions_paused_at_a_rebalance_are_read_again_once_assigned_back(
     second = make_consumer(kafka_settings, group_id)
     try:
         _poll_until([first], lambda: bool(assigned) and bool(first.assignment()))
-        pauses.apply(True, ())  # backpressure: every partition paused
+        pauses.apply(True)  # backpressure: every partition paused
         assert len(pauses.paused) == 4
         second.subscribe([topics.events])
         read: set[int] = set()  # partitions the first consumer read after the rebalance

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from inference.batcher import MicroBatcher
 
 
@@ -55,3 +57,22 @@ def test_an_idle_pipeline_takes_what_waits_at_once() -> None:
     assert not batcher.ready(idle=False)
     assert batcher.ready(idle=True)
     assert batcher.take() == [1, 2]
+
+
+def test_groups_keep_their_order_and_give_at_most_their_room() -> None:
+    batcher = MicroBatcher[tuple[str, int]](max_size=4, max_wait_ms=50, key=lambda i: i[0])
+    batcher.add([("a", 0), ("b", 0), ("a", 1), ("a", 2), ("b", 1)])
+    room = {"a": 2, "b": 9}
+
+    def room_of(key: Hashable) -> int:
+        return room[str(key)]
+
+    assert batcher.ready(room=room_of)  # 2 + 2 can be taken: a full batch
+    assert batcher.take(room_of) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert len(batcher) == 1 and batcher.waiting("a") == 1
+    room["a"] = 0
+    assert not batcher.ready(idle=True, room=room_of)  # nothing may be taken
+    assert batcher.take(room_of) == []
+    room["a"] = 1
+    assert batcher.take(room_of) == [("a", 2)]
+    assert len(batcher) == 0 and batcher.clear() == []

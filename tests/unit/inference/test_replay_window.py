@@ -1,5 +1,6 @@
-"""The replay window: per partition, messages polled since the last confirmed commit; and the
-pauses that keep it within its limit, resumed as partitions are revoked."""
+"""The replay window: per partition, messages taken into batches since the last confirmed
+commit, and the batches it keeps within its limit; and pauses, resumed as partitions are
+revoked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from types import SimpleNamespace
 from confluent_kafka import KafkaError, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from inference.batcher import MicroBatcher
 from inference.metrics import InferenceMetrics
 from inference.pauses import PartitionPauses
 from inference.replay_window import ReplayWindow
@@ -29,36 +31,52 @@ class Message:
         return self._where[2]
 
 
-def test_a_partition_is_full_once_limit_messages_wait_for_a_confirmed_commit() -> None:
+def test_a_partition_has_no_room_once_limit_messages_wait_for_a_confirmed_commit() -> None:
     window = ReplayWindow(limit=4)
-    window.polled([Message("t", 0, o) for o in (10, 11, 12)] + [Message("t", 1, 0)])
-    assert window.full() == [] and window.replayable(("t", 0)) == 3
-    window.polled([Message("t", 0, 13)])
-    assert window.full() == [("t", 0)]
+    window.taken([Message("t", 0, o) for o in (10, 11, 12)] + [Message("t", 1, 0)])
+    assert window.room(("t", 0)) == 1 and window.replayable(("t", 0)) == 3
+    window.taken([Message("t", 0, 13)])
+    assert window.room(("t", 0)) == 0
     window.committed([TopicPartition("t", 0, 12)])  # 10 and 11 are safe now
-    assert window.full() == [] and window.replayable(("t", 0)) == 2
+    assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 2
     window.committed([TopicPartition("t", 0, 11)])  # an older answer arriving late
     assert window.replayable(("t", 0)) == 2
-    assert window.replayable(("t", 1)) == 1
+    assert window.room(("t", 1)) == 3 and window.room(("t", 7)) == 4
 
 
 def test_refused_and_unknown_commits_change_nothing() -> None:
     window = ReplayWindow(limit=2)
-    window.polled_offsets("t", 0, [0, 1])
+    window.taken_offsets("t", 0, [0, 1])
     refused = SimpleNamespace(
         topic="t", partition=0, offset=2, error=KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
     )
     window.committed([refused, TopicPartition("t", 5, 9), TopicPartition("t", 0, -1001)])  # type: ignore[list-item]
-    assert window.full() == [("t", 0)]
+    assert window.room(("t", 0)) == 0
 
 
-def test_forgotten_partitions_start_again_from_what_is_polled_next() -> None:
+def test_forgotten_partitions_start_again_from_what_is_taken_next() -> None:
     window = ReplayWindow(limit=2)
-    window.polled_offsets("t", 0, [0, 1])
+    window.taken_offsets("t", 0, [0, 1])
     window.forget([("t", 0)])
-    assert window.full() == [] and window.replayable(("t", 0)) == 0
-    window.polled_offsets("t", 0, [1])  # read again from the committed offset
+    assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 0
+    window.taken_offsets("t", 0, [1])  # read again from the committed offset
     assert window.replayable(("t", 0)) == 1
+
+
+def test_batches_take_no_partition_past_its_room_and_the_rest_waits_in_order() -> None:
+    window = ReplayWindow(limit=3)
+    batcher = MicroBatcher[Message](
+        max_size=4, max_wait_ms=0, key=lambda m: (m.topic(), m.partition())
+    )
+    batcher.add([Message("t", 0, o) for o in range(5)] + [Message("t", 1, 0)])
+    first = batcher.take(window.room)
+    window.taken(first)
+    assert [(m.partition(), m.offset()) for m in first] == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    assert not batcher.ready(idle=True, room=window.room)  # partition 0 is at its limit
+    assert batcher.take(window.room) == []
+    window.committed([TopicPartition("t", 0, 2)])
+    second = batcher.take(window.room)
+    assert [(m.partition(), m.offset()) for m in second] == [(0, 3), (0, 4)]
 
 
 class PausingConsumer:
@@ -88,24 +106,22 @@ def _pauses(consumer: PausingConsumer) -> tuple[PartitionPauses, InferenceMetric
     return PartitionPauses(lambda: consumer, metrics), metrics  # type: ignore[arg-type, return-value]
 
 
-def test_full_partitions_alone_are_paused_and_all_under_backpressure() -> None:
+def test_backpressure_pauses_every_assigned_partition_and_resumes_them() -> None:
     consumer = PausingConsumer([("t", 0), ("t", 1), ("t", 2)])
     pauses, metrics = _pauses(consumer)
-    pauses.apply(False, [("t", 1), ("t", 9)])  # ("t", 9) is not assigned here
-    assert consumer.paused == {("t", 1)} and metrics.paused._value.get() == 1
-    pauses.apply(True, [])
-    assert consumer.paused == {("t", 0), ("t", 1), ("t", 2)}
-    pauses.apply(False, [])
-    assert consumer.paused == set() and metrics.paused._value.get() == 0
+    pauses.apply(True)
+    assert consumer.paused == {("t", 0), ("t", 1), ("t", 2)} and metrics.paused._value.get() == 3
     calls = len(consumer.calls)
-    pauses.apply(False, [])
+    pauses.apply(True)
     assert len(consumer.calls) == calls  # nothing to change: the consumer is not asked
+    pauses.apply(False)
+    assert consumer.paused == set() and metrics.paused._value.get() == 0
 
 
 def test_revoked_partitions_are_resumed_before_they_go() -> None:
     # librdkafka would keep them paused when a later assignment gives them back.
     consumer = PausingConsumer([("t", 0), ("t", 1)])
     pauses, _ = _pauses(consumer)
-    pauses.apply(True, [])
+    pauses.apply(True)
     pauses.revoked([("t", 0), ("t", 1)])
     assert consumer.paused == set() and pauses.paused == frozenset()
