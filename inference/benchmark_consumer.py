@@ -78,7 +78,8 @@ def run_consumer(
 
 
 def measure_latency(fx: Fixture) -> dict[str, float]:
-    """At 5,000 events/s offered: the consumer's own latency and the end-to-end latency.
+    """At 5,000 events/s offered: the consumer's own latency, two of its shares (features,
+    broker acknowledgement) and the end-to-end latency.
 
     Latency settings: batches close after 5 ms (throughput runs use the 20 ms default).
     """
@@ -103,6 +104,11 @@ def measure_latency(fx: Fixture) -> dict[str, float]:
         "consumer_p50_ms_at_5k": percentile_ms(samples.get("consumer", []), 50),
         "consumer_p99_ms_at_5k": percentile_ms(samples.get("consumer", []), 99),
         "e2e_p99_ms_at_5k": percentile_ms(samples.get("end_to_end", []), 99),
+        # Two shares of the consumer's latency, per event: its batch's online-feature read,
+        # and from sending its batch to the broker's last acknowledgement.
+        "feature_fetch_p99_ms_at_5k": percentile_ms(samples.get("feature_fetch", []), 99),
+        "ack_p50_ms_at_5k": percentile_ms(samples.get("produce", []), 50),
+        "ack_p99_ms_at_5k": percentile_ms(samples.get("produce", []), 99),
     }
 
 

@@ -26,7 +26,9 @@ class InferenceMetrics:
     def __init__(self, registry: CollectorRegistry, keep_samples: bool = False) -> None:
         # Exact per-event latencies for benchmarks (histograms only give buckets).
         self.samples: dict[str, list[float]] | None = (
-            {"consumer": [], "end_to_end": []} if keep_samples else None
+            {"consumer": [], "end_to_end": [], "feature_fetch": [], "produce": []}
+            if keep_samples
+            else None
         )
         self.consumer_seconds = Histogram(
             "eventml_inference_consumer_seconds",

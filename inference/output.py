@@ -133,7 +133,8 @@ class PredictionSink:
             raise InfrastructureError(f"a prediction was not delivered: {pending.error}")
         done_s = min(pending.acked_at, time.time())
         metrics, batch = self._metrics, pending.batch
-        metrics.stage_seconds.labels("produce").observe(max(0.0, done_s - pending.started_at))
+        produce_s = max(0.0, done_s - pending.started_at)
+        metrics.stage_seconds.labels("produce").observe(produce_s)
         metrics.batch_size.observe(len(batch.messages))
         metrics.events.inc(len(batch.events))
         n = len(batch.events)
@@ -146,6 +147,7 @@ class PredictionSink:
         if metrics.samples is not None:
             metrics.samples["end_to_end"].extend(end_to_end.tolist())
             metrics.samples["consumer"].extend(consumer.tolist())
+            metrics.samples["produce"].extend([produce_s] * n)  # per event, as the others
 
     def offsets(self, batch: PreparedBatch) -> list[TopicPartition]:
         """What to commit once :meth:`deliver` returned."""

@@ -77,7 +77,8 @@ class BatchPreparer:
                 wait(delay)
                 delay = min(delay * 2, self._retry_max_s)
                 continue
-            self._metrics.stage_seconds.labels("feature_fetch").observe(
-                time.perf_counter() - started
-            )
+            fetch_s = time.perf_counter() - started
+            self._metrics.stage_seconds.labels("feature_fetch").observe(fetch_s)
+            if self._metrics.samples is not None:
+                self._metrics.samples["feature_fetch"].extend([fetch_s] * len(events))
             return table
