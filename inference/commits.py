@@ -77,13 +77,14 @@ class OffsetCommitter:
         self._uncommitted = 0
 
     def confirmed(self, error: Any, offsets: list[TopicPartition]) -> None:
-        """The consumer's ``on_commit`` callback: the broker's answer to a commit."""
+        """The consumer's ``on_commit`` callback: the broker's answer to a commit. Offsets it
+        refused are committed again with the next commit."""
         if error is not None:
-            self._failed(error)
+            self._failed(error, offsets)
             return
         failed = [tp for tp in offsets if tp.error is not None]
         if failed:
-            self._failed(failed[0].error)
+            self._failed(failed[0].error, failed)
         self._on_confirmed([tp for tp in offsets if tp.error is None])
 
     def _commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
@@ -94,9 +95,15 @@ class OffsetCommitter:
                 done = self._consumer().commit(offsets=offsets, asynchronous=False)
                 self._on_confirmed([tp for tp in done or [] if tp.error is None])
         except KafkaException as exc:
-            self._failed(exc)
+            self._failed(exc, offsets if asynchronous else [])
 
-    def _failed(self, error: Any) -> None:
+    def _failed(self, error: Any, retry: Sequence[TopicPartition]) -> None:
         self._metrics.errors.labels("commit").inc()
         self.failures += 1
         log.warning("offset commit failed, delivered batches may be replayed: %s", error)
+        # Commit them again later (the runner takes no more of a partition until its commit
+        # is confirmed), unless the partition was given up or a later offset is pending.
+        for tp in retry:
+            key = (tp.topic, tp.partition)
+            if key in self._delivered and tp.offset > self._to_commit.get(key, -1):
+                self._to_commit[key] = tp.offset

@@ -100,3 +100,39 @@ def test_the_brokers_answers_to_asynchronous_commits_are_passed_on_or_counted() 
     committer.confirmed(None, [TopicPartition("t", 0, 8), refused])  # type: ignore[list-item]
     assert committer.failures == 2
     assert confirmed[-1] == {("t", 0): 8}
+
+
+def test_refused_offsets_are_committed_again_with_the_next_commit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(commits, "COMMIT_INTERVAL_S", 0.0)
+    committer, consumer, confirmed = _committer()
+    committer.delivered([TopicPartition("t", 0, 5), TopicPartition("t", 1, 3)], 20)
+    assert consumer.commits[-1] == ({("t", 0): 5, ("t", 1): 3}, True)
+    refused = SimpleNamespace(
+        topic="t", partition=1, offset=3, error=KafkaError(KafkaError.REBALANCE_IN_PROGRESS)
+    )
+    committer.confirmed(None, [TopicPartition("t", 0, 5), refused])  # type: ignore[list-item]
+    assert confirmed == [{("t", 0): 5}]
+    committer.flush()
+    assert consumer.commits[-1] == ({("t", 1): 3}, True)  # only the refused one, again
+    committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 1, 3)])
+    committer.delivered([TopicPartition("t", 1, 8)], 1)  # a later offset supersedes it
+    assert consumer.commits[-1] == ({("t", 1): 8}, True)
+    committer.commit_all()  # the partitions are given up
+    committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 1, 8)])
+    committer.flush()
+    assert consumer.commits[-1][1] is False  # nothing committed again after giving up
+    assert committer.failures == 3
+
+
+def test_a_commit_the_client_refuses_at_once_is_tried_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(commits, "COMMIT_INTERVAL_S", 0.0)
+    committer, consumer, _ = _committer()
+    consumer.failing = True
+    committer.delivered([TopicPartition("t", 0, 5)], 20)
+    consumer.failing = False
+    committer.flush()
+    assert consumer.commits == [({("t", 0): 5}, True)]
