@@ -64,10 +64,6 @@ class MicroBatcher(Generic[T]):
     def __len__(self) -> int:
         return self._count
 
-    def waiting(self, key: Hashable) -> int:
-        """Items of group ``key`` waiting."""
-        return len(self._groups.get(key, ()))
-
     def add(self, items: Iterable[T]) -> None:
         """Queue items; the first one starts the wait clock."""
         before, groups, key = self._count, self._groups, self._key

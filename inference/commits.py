@@ -101,9 +101,10 @@ class OffsetCommitter:
         self._metrics.errors.labels("commit").inc()
         self.failures += 1
         log.warning("offset commit failed, delivered batches may be replayed: %s", error)
-        # Commit them again later (the runner takes no more of a partition until its commit
-        # is confirmed), unless the partition was given up or a later offset is pending.
+        # Commit again later (the runner takes no more of a partition until its commit is
+        # confirmed) unless the partition was given up: its latest delivered offset, never
+        # the refused one, which a later commit may already have passed.
         for tp in retry:
             key = (tp.topic, tp.partition)
-            if key in self._delivered and tp.offset > self._to_commit.get(key, -1):
-                self._to_commit[key] = tp.offset
+            if key in self._delivered:
+                self._to_commit[key] = self._delivered[key]

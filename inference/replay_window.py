@@ -24,7 +24,12 @@ class ReplayWindow:
 
     Example:
         >>> w = ReplayWindow(limit=3)
-        >>> w.taken_offsets("t", 0, [5, 6, 7]); w.room(("t", 0)), w.room(("t", 1))
+        >>> class Message:
+        ...     def __init__(self, offset): self.o = offset
+        ...     def topic(self): return "t"
+        ...     def partition(self): return 0
+        ...     def offset(self): return self.o
+        >>> w.taken([Message(5), Message(6), Message(7)]); w.room(("t", 0)), w.room(("t", 1))
         (0, 3)
         >>> w.committed([TopicPartition("t", 0, 7)]); w.room(("t", 0)), w.replayable(("t", 0))
         (2, 1)
@@ -49,13 +54,6 @@ class ReplayWindow:
                 start[key] = offset
             end[key] = offset + 1
 
-    def taken_offsets(self, topic: str, partition: int, offsets: Iterable[int]) -> None:
-        """:meth:`taken` for bare offsets of one partition."""
-        key = (topic, partition)
-        for offset in offsets:
-            self._start.setdefault(key, offset)
-            self._end[key] = offset + 1
-
     def committed(self, offsets: Iterable[TopicPartition]) -> None:
         """Commits the broker confirmed (``offset`` = next offset to read)."""
         for tp in offsets:
@@ -68,12 +66,9 @@ class ReplayWindow:
         return max(0, self._end.get(partition, 0) - self._start.get(partition, 0))
 
     def room(self, partition: Hashable) -> int:
-        """How many more messages of ``partition`` may be taken now."""
-        key = cast(Partition, partition)  # the batcher's groups are partitions
-        start = self._start.get(key)
-        if start is None:
-            return self.limit
-        return max(0, self.limit - (self._end[key] - start))
+        """How many more messages of ``partition`` may be taken now (the batcher's groups
+        are partitions)."""
+        return max(0, self.limit - self.replayable(cast(Partition, partition)))
 
     def forget(self, partitions: Iterable[Partition]) -> None:
         """Partitions given up: a later owner reads them from the committed offsets."""

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
 BUSY_POLL_S = 0.001
-LOOKAHEAD_BATCHES = 2  # the batcher polls up to this many batches' worth
+LOOKAHEAD_BATCHES = 2  # polled messages the batcher holds: up to this many batches' worth
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -179,9 +179,8 @@ class InferenceRunner:
             self._batches.settle()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
             idle = not self._batches.scoring
-            room = self.replay.room
             if self._batches.scoring < self._settings.queue_depth and self._batcher.ready(
-                idle, room
+                idle, self.replay.room
             ):
                 generation = self._generation
                 try:

@@ -116,9 +116,13 @@ def test_refused_offsets_are_committed_again_with_the_next_commit(
     assert confirmed == [{("t", 0): 5}]
     committer.flush()
     assert consumer.commits[-1] == ({("t", 1): 3}, True)  # only the refused one, again
-    committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 1, 3)])
-    committer.delivered([TopicPartition("t", 1, 8)], 1)  # a later offset supersedes it
+    committer.delivered([TopicPartition("t", 1, 8)], 1)
     assert consumer.commits[-1] == ({("t", 1): 8}, True)
+    # The answer to the commit of 3 comes after 8 was sent: 8 is committed again, never 3.
+    sent = len(consumer.commits)
+    committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 1, 3)])
+    committer.flush()
+    assert consumer.commits[sent:] == [({("t", 1): 8}, True)]
     committer.commit_all()  # the partitions are given up
     committer.confirmed(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("t", 1, 8)])
     committer.flush()

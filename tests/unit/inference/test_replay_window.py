@@ -46,7 +46,7 @@ def test_a_partition_has_no_room_once_limit_messages_wait_for_a_confirmed_commit
 
 def test_refused_and_unknown_commits_change_nothing() -> None:
     window = ReplayWindow(limit=2)
-    window.taken_offsets("t", 0, [0, 1])
+    window.taken([Message("t", 0, 0), Message("t", 0, 1)])
     refused = SimpleNamespace(
         topic="t", partition=0, offset=2, error=KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
     )
@@ -56,10 +56,10 @@ def test_refused_and_unknown_commits_change_nothing() -> None:
 
 def test_forgotten_partitions_start_again_from_what_is_taken_next() -> None:
     window = ReplayWindow(limit=2)
-    window.taken_offsets("t", 0, [0, 1])
+    window.taken([Message("t", 0, 0), Message("t", 0, 1)])
     window.forget([("t", 0)])
     assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 0
-    window.taken_offsets("t", 0, [1])  # read again from the committed offset
+    window.taken([Message("t", 0, 1)])  # read again from the committed offset
     assert window.replayable(("t", 0)) == 1
 
 
