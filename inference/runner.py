@@ -205,14 +205,18 @@ class InferenceRunner:
         # Room for a batch beyond what waits: partitions at their replay limit keep theirs in
         # the batcher, and the next batch comes from the others.
         room = max(1, LOOKAHEAD_BATCHES * self._settings.max_batch_size - len(self._batcher))
+        # Events held back for a confirmed commit are past no deadline that polling at once
+        # would meet: the commit's answer lets them go, so come back soon, not at once.
+        held = len(self._batcher) > 0 and not self._batcher.ready(True, self.replay.room)
+        wait_s = BUSY_POLL_S if held else self._batcher.wait_s()
         if full:
             timeout_s = 0.005
         elif self._batches.scoring or self._batches.acking:
             # Work downstream: come back soon to hand on scores and serve acknowledgements
             # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
-            timeout_s = min(BUSY_POLL_S, self._batcher.wait_s())
+            timeout_s = min(BUSY_POLL_S, wait_s)
         else:
-            timeout_s = min(0.1, self._batcher.wait_s())
+            timeout_s = min(0.1, wait_s)
         self._consume(room, timeout_s)
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
