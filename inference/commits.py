@@ -76,6 +76,10 @@ class OffsetCommitter:
         self._to_commit.clear()
         self._uncommitted = 0
 
+    def committed_in_transaction(self, offsets: list[TopicPartition]) -> None:
+        """A batch's offsets were committed with its predictions, in one transaction."""
+        self._on_confirmed(offsets)
+
     def confirmed(self, error: Any, offsets: list[TopicPartition]) -> None:
         """The consumer's ``on_commit`` callback: the broker's answer to a commit. Offsets it
         refused are committed again with the next commit."""

@@ -15,6 +15,7 @@ from inference.metrics import InferenceMetrics
 from inference.output import PendingBatch, PredictionSink
 from inference.routing import Router
 from inference.stages import InFlight, PreparedBatch, score_batch
+from inference.transactions import BatchTransactions
 from streams.exceptions import InfrastructureError
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class InFlightBatches:
         commits: Told the next offsets of each fully acknowledged batch.
         metrics: Where to report.
         flush_timeout_s: How long the oldest sent batch may wait for its acknowledgements.
+        transactions: Set: each batch is delivered in a transaction with its offsets.
     """
 
     def __init__(
@@ -36,8 +38,10 @@ class InFlightBatches:
         commits: OffsetCommitter,
         metrics: InferenceMetrics,
         flush_timeout_s: float,
+        transactions: Callable[[], BatchTransactions | None] = lambda: None,
     ) -> None:
         self._sink, self._commits, self._metrics = sink, commits, metrics
+        self._transactions = transactions
         self._flush_timeout_s = flush_timeout_s
         self._inflight: deque[InFlight] = deque()  # submitted, waiting for scores
         self._scoring = ThreadPoolExecutor(1, thread_name_prefix="eventml-scoring")
@@ -105,9 +109,21 @@ class InFlightBatches:
             self._metrics.errors.labels("scoring").inc()
             log.exception("scoring failed; stopping without committing the batch")
             raise
-        self._acking.append(self._sink().send(item.batch, scored))
+        sink, transactions = self._sink(), self._transactions()
+        if transactions is None:
+            self._acking.append(sink.send(item.batch, scored))
+        else:
+            self._acking.append(
+                transactions.deliver(
+                    lambda: sink.send(item.batch, scored), sink.offsets(item.batch)
+                )
+            )
 
     def _commit(self, batch: PreparedBatch) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        self._commits.delivered(self._sink().offsets(batch), len(batch.messages))
+        offsets = self._sink().offsets(batch)
+        if self._transactions() is None:
+            self._commits.delivered(offsets, len(batch.messages))
+        else:
+            self._commits.committed_in_transaction(offsets)

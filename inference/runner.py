@@ -8,9 +8,10 @@ acknowledgement and commit replays what was taken into batches since the last co
 commit: at most ``max_batch_size`` messages of any partition, as no more of a partition are
 taken until its commit is confirmed; the rest wait in the batcher
 (:mod:`inference.replay_window`). At-least-once: consumers dedupe on ``(event_id, variant)``.
-A transactional producer was not used: on the embedded broker read_committed does not filter
-aborted records, so it would not remove duplicates there, and it adds four round trips per
-batch.
+With ``transactional_id`` set, each batch's predictions and offsets are committed in one
+Kafka transaction instead (:mod:`inference.transactions`): exactly once for read_committed
+consumers on Apache Kafka; the embedded broker delivers aborted records, so there a crash
+inside a transaction still replays that one batch.
 
 Preparing a batch is :mod:`inference.preparation`; scoring, sending and settling it is
 :mod:`inference.in_flight`; this module owns the poll loop, pausing, rebalances and model swaps.
@@ -41,8 +42,10 @@ from inference.replay_window import ReplayWindow
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import PreparedBatch, usable
+from inference.transactions import BatchTransactions
 from schemas import TransactionDecoder
 from streams.kafka.clients import make_consumer, make_producer
+from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
 from streams.settings import KafkaSettings
@@ -105,8 +108,13 @@ class InferenceRunner:
         self._commits = OffsetCommitter(
             self._require_consumer, settings.max_batch_size, metrics, self.replay.committed
         )
+        self._transactions: BatchTransactions | None = None
         self._batches = InFlightBatches(
-            self._require_sink, self._commits, metrics, settings.flush_timeout_s
+            self._require_sink,
+            self._commits,
+            metrics,
+            settings.flush_timeout_s,
+            lambda: self._transactions,
         )
 
     def run(self, should_stop: Callable[[], bool]) -> int:
@@ -119,30 +127,45 @@ class InferenceRunner:
         s = self._settings
         self.router = self._loader.load()
         self._metrics.report_models(self.router)
-        producer = make_producer(self._kafka, **{"linger.ms": 2})
+        transactional = {"transactional.id": s.transactional_id} if s.transactional_id else {}
+        producer = make_producer(self._kafka, **{"linger.ms": 2, **transactional})
         sink = PredictionSink(producer, self._kafka, self._topics, self._metrics)
-        watcher = ModelEventWatcher(
-            self._kafka,
-            self._topics.model_events,
-            codec_for(self._kafka, self._topics.model_events, "model_event"),
-            sink.dead_letters,
-            frozenset(a for a in (s.champion_alias, s.canary_alias, s.shadow_alias) if a),
-        )
+        # A transactional producer sends only inside transactions: the model-event watcher's
+        # dead letters need a plain one.
+        letters = make_producer(self._kafka) if transactional else None
+        watcher = self._watcher(DeadLetterPublisher(letters) if letters else sink.dead_letters)
         consumer = make_consumer(
             self._kafka, self._settings.group_id, on_commit=self._commits.confirmed
         )
         self._consumer, self._sink = consumer, sink
+        if transactional:
+            self._transactions = BatchTransactions(
+                producer, self._require_consumer, s.flush_timeout_s
+            )
+            self._transactions.start()
         consumer.subscribe([self._topics.events], on_revoke=self._on_revoke)
         try:
             self._loop(should_stop, watcher)
             if not self._aborted.is_set():
                 self._drain(final=True)
         finally:
+            if letters is not None:
+                letters.flush(s.flush_timeout_s)
             watcher.close()
             consumer.close()
             self._batches.close()
             self._swapper.close()
         return self.scored_events
+
+    def _watcher(self, dead_letters: DeadLetterPublisher) -> ModelEventWatcher:
+        s, topic = self._settings, self._topics.model_events
+        return ModelEventWatcher(
+            self._kafka,
+            topic,
+            codec_for(self._kafka, topic, "model_event"),
+            dead_letters,
+            frozenset(a for a in (s.champion_alias, s.canary_alias, s.shadow_alias) if a),
+        )
 
     @property
     def scored_events(self) -> int:

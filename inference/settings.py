@@ -33,6 +33,11 @@ class InferenceSettings(BaseSettings):
         feature_retry_initial_s: First backoff when the feature source fails.
         feature_retry_max_s: Backoff ceiling; the runner keeps retrying while paused.
         flush_timeout_s: How long to wait for the broker to acknowledge a batch.
+        transactional_id: Set: each batch's predictions and offsets are committed in one
+            Kafka transaction (exactly once for read_committed consumers on Apache Kafka;
+            see :mod:`inference.transactions`). Stable per instance and unique in the group,
+            so that a restarted instance aborts what its predecessor left open. Unset:
+            at-least-once with idempotent produce (the default).
         metrics_host: Address the Prometheus endpoint binds to.
         metrics_port: Its port; 0 disables it.
     """
@@ -53,5 +58,6 @@ class InferenceSettings(BaseSettings):
     feature_retry_initial_s: float = Field(default=0.1, gt=0)
     feature_retry_max_s: float = Field(default=5.0, gt=0)
     flush_timeout_s: float = Field(default=30.0, gt=0)
+    transactional_id: str | None = None
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9104, ge=0)
