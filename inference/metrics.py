@@ -86,8 +86,8 @@ class InferenceMetrics:
         )
         self.paused = Gauge(
             "eventml_inference_paused",
-            "Partitions paused: all under backpressure or while the feature source is down;"
-            " single ones at their replay limit.",
+            "Partitions paused: all of them under backpressure or while the feature source"
+            " is down.",
             registry=registry,
         )
 
