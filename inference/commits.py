@@ -1,6 +1,7 @@
 """Offset commits of the inference consumer: only for batches whose predictions the broker
-acknowledged, grouped so that light load does not cost the broker a commit per batch. The
-commits the broker confirms are passed on (the runner's replay window)."""
+acknowledged, grouped so that light load does not cost the broker a commit per batch, and at
+once when the runner's replay window fills up (a partition then waits for the commit). The
+commits the broker confirms are passed on (to the replay window)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class OffsetCommitter:
         batch_size: Commit once this many delivered messages have gathered.
         metrics: Where commit errors are counted.
         on_confirmed: Told the offsets of every commit the broker confirmed.
+        urgent: True while a commit is waited for (the runner's replay window is filling up):
+            what was delivered is then committed at once instead of grouped.
     """
 
     def __init__(
@@ -34,9 +37,10 @@ class OffsetCommitter:
         batch_size: int,
         metrics: InferenceMetrics,
         on_confirmed: Callable[[list[TopicPartition]], None],
+        urgent: Callable[[], bool] = lambda: False,
     ) -> None:
         self._consumer, self._batch_size, self._metrics = consumer, batch_size, metrics
-        self._on_confirmed = on_confirmed
+        self._on_confirmed, self._urgent = on_confirmed, urgent
         self.failures = 0  # delivered batches whose offsets could not be committed
         self._delivered: dict[tuple[str, int], int] = {}  # next offsets, not known committed
         self._to_commit: dict[tuple[str, int], int] = {}  # ... and not yet sent in a commit
@@ -52,10 +56,12 @@ class OffsetCommitter:
         self.flush()
 
     def flush(self) -> None:
-        """Commit, asynchronously, once enough has gathered or enough time has passed."""
+        """Commit, asynchronously, once enough has gathered, enough time has passed, or a
+        commit is waited for."""
         if not self._to_commit or (
             self._uncommitted < self._batch_size
             and time.monotonic() - self._committed_at < COMMIT_INTERVAL_S
+            and not self._urgent()
         ):
             return
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._to_commit.items()]

@@ -70,6 +70,12 @@ class ReplayWindow:
         are partitions)."""
         return max(0, self.limit - self.replayable(cast(Partition, partition)))
 
+    def filling(self) -> bool:
+        """Whether some partition has used half its limit: its next batch may soon wait for
+        a commit, so commits should not be held back to group them."""
+        half = self.limit / 2
+        return any(self._end[key] - self._start[key] >= half for key in self._end)
+
     def forget(self, partitions: Iterable[Partition]) -> None:
         """Partitions given up: a later owner reads them from the committed offsets."""
         for key in partitions:

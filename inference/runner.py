@@ -106,7 +106,11 @@ class InferenceRunner:
         self.replay = ReplayWindow(settings.max_batch_size)
         self._pauses = PartitionPauses(self._require_consumer, metrics)
         self._commits = OffsetCommitter(
-            self._require_consumer, settings.max_batch_size, metrics, self.replay.committed
+            self._require_consumer,
+            settings.max_batch_size,
+            metrics,
+            self.replay.committed,
+            self.replay.filling,
         )
         self._transactions: BatchTransactions | None = None
         self._batches = InFlightBatches(

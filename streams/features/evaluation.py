@@ -237,6 +237,23 @@ def _variance(square: FloatArray, mean: FloatArray) -> FloatArray:
     return out
 
 
+def _distinct(segment: FloatArray, at_ms: IntArray, bucket_ms: int, buckets: int) -> IntArray:
+    """Values of a distinct segment last seen in a bucket ``at_ms``'s window keeps.
+
+    The bucket test ``t // bucket - buckets < seen // bucket <= t // bucket`` is taken on the
+    times themselves, ``low <= seen < high`` with both bounds whole multiples of the bucket:
+    the same result for integer times (``floor(x) >= k`` iff ``x >= k`` for integer ``k``),
+    without a float floor division per slot (that was ~40 % of a row's evaluation).
+    """
+    current = at_ms // bucket_ms
+    low = ((current - buckets + 1) * bucket_ms).astype(np.float64)[:, None]
+    high = ((current + 1) * bucket_ms).astype(np.float64)[:, None]
+    seen = segment[:, 1::2]
+    kept = (segment[:, 0::2] > 0) & (seen >= low) & (seen < high)
+    counted: IntArray = np.count_nonzero(kept, axis=1)
+    return counted
+
+
 def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArray:
     """Features of ``(n, layout.size)`` states evaluated at times ``at_ms``: ``(n, features)``."""
     plan = plan_of(view)
@@ -254,11 +271,7 @@ def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArra
         has = additive[:, spec.count] > 0
         out[:, spec.out] = np.where(has, extreme[:, spec.source], spec.default)
     for column, offset, size, bucket_ms, buckets in plan.distinct:
-        hashes = cells[:, offset : offset + size : 2]
-        seen = np.floor_divide(cells[:, offset + 1 : offset + size : 2], bucket_ms)
-        current = (at_ms // bucket_ms).astype(np.float64)[:, None]
-        kept = (hashes > 0) & (seen > current - buckets) & (seen <= current)
-        out[:, column] = np.count_nonzero(kept, axis=1)
+        out[:, column] = _distinct(cells[:, offset : offset + size], at_ms, bucket_ms, buckets)
     last_time = cells[:, plan.layout.recency.offset][:, None]
     has_last = last_time >= 0
     out[:, plan.last.out] = np.where(has_last, cells[:, plan.last.source], plan.last.default)

@@ -33,7 +33,7 @@ Confirmed = list[dict[tuple[str, int], int]]
 
 
 def _committer(
-    batch_size: int = 10,
+    batch_size: int = 10, urgent: Any = lambda: False
 ) -> tuple[OffsetCommitter, RecordingConsumer, Confirmed]:
     consumer = RecordingConsumer()
     metrics = InferenceMetrics(CollectorRegistry())
@@ -42,7 +42,7 @@ def _committer(
     def on_confirmed(offsets: list[TopicPartition]) -> None:
         confirmed.append({(o.topic, o.partition): o.offset for o in offsets})
 
-    committer = OffsetCommitter(lambda: consumer, batch_size, metrics, on_confirmed)  # type: ignore[arg-type, return-value]
+    committer = OffsetCommitter(lambda: consumer, batch_size, metrics, on_confirmed, urgent)  # type: ignore[arg-type, return-value]
     return committer, consumer, confirmed
 
 
@@ -57,6 +57,21 @@ def test_small_batches_gather_until_a_batch_worth(monkeypatch: pytest.MonkeyPatc
     assert consumer.commits == []  # 8 < 10 and the interval has not passed
     committer.delivered([TopicPartition("t", 0, 12)], 3)
     assert consumer.commits == [({("t", 0): 12, ("t", 1): 3}, True)]
+
+
+def test_an_urgent_commit_is_not_held_back_to_gather(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(commits, "COMMIT_INTERVAL_S", 3600.0)
+    waiting = [False]
+    committer, consumer, _ = _committer(batch_size=10, urgent=lambda: waiting[0])
+    committer.delivered([TopicPartition("t", 0, 5)], 4)  # the first call commits (time)
+    consumer.commits.clear()
+    committer.delivered([TopicPartition("t", 0, 9)], 4)
+    assert consumer.commits == []
+    waiting[0] = True  # the replay window fills up: a partition waits for this commit
+    committer.flush()
+    assert consumer.commits == [({("t", 0): 9}, True)]
+    committer.flush()  # nothing new delivered: nothing to commit
+    assert len(consumer.commits) == 1
 
 
 def test_commit_all_is_synchronous_and_covers_everything_delivered(

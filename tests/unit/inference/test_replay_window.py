@@ -44,6 +44,17 @@ def test_a_partition_has_no_room_once_limit_messages_wait_for_a_confirmed_commit
     assert window.room(("t", 1)) == 3 and window.room(("t", 7)) == 4
 
 
+def test_the_window_is_filling_once_a_partition_used_half_its_limit() -> None:
+    window = ReplayWindow(limit=4)
+    assert not window.filling()
+    window.taken([Message("t", 0, 10), Message("t", 1, 0)])
+    assert not window.filling()
+    window.taken([Message("t", 1, 1)])
+    assert window.filling()  # partition 1: 2 of 4
+    window.committed([TopicPartition("t", 1, 2)])
+    assert not window.filling()
+
+
 def test_refused_and_unknown_commits_change_nothing() -> None:
     window = ReplayWindow(limit=2)
     window.taken([Message("t", 0, 0), Message("t", 0, 1)])
