@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,15 +93,13 @@ class PredictionSink:
                 batch.events, batch.table, scored, batch.polled_at_ms, now_ms
             )
             pending.remaining += len(outgoing)
-            variants: Counter[str] = Counter()
             for prediction in outgoing:
                 topic, encoder = self._served if prediction.served else self._shadow
                 self._produce(
                     topic, encoder.encode(prediction.record), prediction.key, pending.acknowledged
                 )
-                variants[prediction.record["variant"]] += 1
-            for variant, count in variants.items():
-                metrics.predictions.labels(variant).inc(count)
+            for part in scored:  # one record per row of each part
+                metrics.predictions.labels(part.variant.value).inc(len(part.rows))
             metrics.features_missing.inc(int(batch.table.missing.sum()))
         for letter in batch.dead:
             pending.remaining += 1

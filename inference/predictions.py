@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -12,9 +11,11 @@ from inference.features import FeatureTable
 from inference.routing import VariantScores
 
 
-@dataclass(frozen=True)
-class OutgoingPrediction:
+class OutgoingPrediction(NamedTuple):
     """A prediction ready to encode: served ones go to predictions, shadow ones to shadow.
+
+    (A named tuple: one is built per event and variant, and a frozen dataclass cost ~4x as
+    much to build.)
 
     Attributes:
         served: Destination is the served predictions topic (else the shadow topic).

@@ -49,11 +49,15 @@ def scored_is_last(batch: RowBatch, event_ids: Sequence[str | None] | None) -> I
 
 
 def ahead_mask(
-    batch: RowBatch, event_ids: Sequence[str | None] | None, at_ms: IntArray
+    batch: RowBatch,
+    event_ids: Sequence[str | None] | None,
+    at_ms: IntArray,
+    scored: IntArray | None = None,
 ) -> np.ndarray:
-    """Rows that already hold events at or after ``at_ms`` other than the scored one."""
+    """Rows that already hold events at or after ``at_ms`` other than the scored one
+    (``scored``: :func:`scored_is_last` of the same arguments, when already known)."""
     ahead = batch.last_event_times >= at_ms
-    ahead[scored_is_last(batch, event_ids)] = False
+    ahead[scored_is_last(batch, event_ids) if scored is None else scored] = False
     return ahead
 
 
@@ -64,6 +68,7 @@ def as_of_batch(
     at_ms: IntArray,
     *,
     owned: bool = False,
+    scored: IntArray | None = None,
 ) -> FloatArray:
     """Point-in-time features of every row of ``batch`` (see the module docstring).
 
@@ -75,12 +80,13 @@ def as_of_batch(
         at_ms: Per row, the time ``t`` to evaluate at (the scored event's event time).
         owned: ``batch.cells`` is the caller's own writable copy: rows rebuilt from their
             undo cells are rebuilt in place instead of in a copy of the whole matrix.
+        scored: :func:`scored_is_last` of ``batch`` and ``event_ids``, when already known.
 
     Returns:
         ``(len(batch), len(view.aggregations))`` float64 features.
     """
     cells = batch.cells
-    rows = scored_is_last(batch, event_ids)
+    rows = scored_is_last(batch, event_ids) if scored is None else scored
     if rows.size:
         if not (owned and cells.flags.writeable):
             cells = cells.copy()
