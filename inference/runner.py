@@ -1,20 +1,18 @@
 """``eventml run inference``: poll, batch, build features, score, produce, commit.
 
-Commit strategy: acknowledge-then-commit. Predictions and dead letters of a batch are produced
-by an idempotent producer without waiting; delivery reports count each batch's
-acknowledgements, and only when every record of a batch is acknowledged are its offsets
-committed, in batch order (asynchronously; synchronously when draining). A crash between
-acknowledgement and commit replays what was taken into batches since the last confirmed
-commit: at most ``max_batch_size`` messages of any partition, as no more of a partition are
-taken until its commit is confirmed; the rest wait in the batcher
-(:mod:`inference.replay_window`). At-least-once: consumers dedupe on ``(event_id, variant)``.
-With ``transactional_id`` set, each batch's predictions and offsets are committed in one
-Kafka transaction instead (:mod:`inference.transactions`): exactly once for read_committed
-consumers on Apache Kafka; the embedded broker delivers aborted records, so there a crash
-inside a transaction still replays that one batch.
+Commit strategy: acknowledge-then-commit. A batch's predictions and dead letters are produced
+by an idempotent producer without waiting; once the broker acknowledged every record of a
+batch, its offsets are committed in batch order (asynchronously; synchronously when
+draining). A crash replays what was taken into batches since the last confirmed commit: at
+most ``max_batch_size`` messages of any partition (:mod:`inference.replay_window`).
+At-least-once: consumers dedupe on ``(event_id, variant)``. With ``transactional_id`` set,
+each batch's predictions and offsets commit in one Kafka transaction instead
+(:mod:`inference.transactions`): exactly once for read_committed consumers on Apache Kafka;
+the embedded broker delivers aborted records, so there a crash still replays that batch.
 
-Preparing a batch is :mod:`inference.preparation`; scoring, sending and settling it is
-:mod:`inference.in_flight`; this module owns the poll loop, pausing, rebalances and model swaps.
+Preparing a batch is :mod:`inference.preparation`; scoring, sending and settling it
+:mod:`inference.in_flight`; polling :mod:`inference.poll_plan`; model swaps
+:mod:`inference.model_updates`. This module owns the loop, pausing and rebalances.
 """
 
 from __future__ import annotations
@@ -32,11 +30,12 @@ from inference.commits import OffsetCommitter
 from inference.features import FeatureBuilder, OnlineFeatureSource
 from inference.in_flight import InFlightBatches
 from inference.metrics import InferenceMetrics
-from inference.model_events import ModelEventWatcher
-from inference.model_loader import ModelSwapper, RouterLoader
+from inference.model_loader import RouterLoader
 from inference.model_provider import ModelProvider
+from inference.model_updates import ModelUpdates
 from inference.output import PredictionSink
 from inference.pauses import PartitionPauses
+from inference.poll_plan import plan_poll
 from inference.preparation import BatchPreparer
 from inference.replay_window import ReplayWindow
 from inference.routing import Router
@@ -52,10 +51,7 @@ from streams.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
-MODEL_EVENT_POLL_S = 0.1
 LAG_REPORT_S = 1.0
-BUSY_POLL_S = 0.001
-LOOKAHEAD_BATCHES = 2  # polled messages the batcher holds: up to this many batches' worth
 
 
 class _Stopped(Exception):  # noqa: N818 - internal control flow, never escapes the runner
@@ -96,7 +92,7 @@ class InferenceRunner:
         self._batcher: MicroBatcher[tuple[Any, int]] = MicroBatcher(
             settings.max_batch_size, settings.max_wait_ms, key=_partition_of
         )
-        self._swapper = ModelSwapper(self._loader)
+        self._models = ModelUpdates(self._loader, metrics)
         self._aborted = threading.Event()
         self._generation = 0
         self._holding = False  # every partition paused: backpressure or feature source down
@@ -137,10 +133,9 @@ class InferenceRunner:
         # A transactional producer sends only inside transactions: the model-event watcher's
         # dead letters need a plain one.
         letters = make_producer(self._kafka) if transactional else None
-        watcher = self._watcher(DeadLetterPublisher(letters) if letters else sink.dead_letters)
-        consumer = make_consumer(
-            self._kafka, self._settings.group_id, on_commit=self._commits.confirmed
-        )
+        dead_letters = DeadLetterPublisher(letters) if letters else sink.dead_letters
+        self._models.start(self._kafka, self._topics.model_events, s, dead_letters)
+        consumer = make_consumer(self._kafka, s.group_id, on_commit=self._commits.confirmed)
         self._consumer, self._sink = consumer, sink
         if transactional:
             self._transactions = BatchTransactions(
@@ -149,27 +144,16 @@ class InferenceRunner:
             self._transactions.start()
         consumer.subscribe([self._topics.events], on_revoke=self._on_revoke)
         try:
-            self._loop(should_stop, watcher)
+            self._loop(should_stop)
             if not self._aborted.is_set():
                 self._drain(final=True)
         finally:
             if letters is not None:
                 letters.flush(s.flush_timeout_s)
-            watcher.close()
+            self._models.close()
             consumer.close()
             self._batches.close()
-            self._swapper.close()
         return self.scored_events
-
-    def _watcher(self, dead_letters: DeadLetterPublisher) -> ModelEventWatcher:
-        s, topic = self._settings, self._topics.model_events
-        return ModelEventWatcher(
-            self._kafka,
-            topic,
-            codec_for(self._kafka, topic, "model_event"),
-            dead_letters,
-            frozenset(a for a in (s.champion_alias, s.canary_alias, s.shadow_alias) if a),
-        )
 
     @property
     def scored_events(self) -> int:
@@ -190,15 +174,12 @@ class InferenceRunner:
         """Stop at once without finishing or committing anything (simulates a crash)."""
         self._aborted.set()
 
-    def _loop(self, should_stop: Callable[[], bool], watcher: ModelEventWatcher) -> None:
-        next_model_poll = next_lag = 0.0
+    def _loop(self, should_stop: Callable[[], bool]) -> None:
+        next_lag = 0.0
         while not should_stop() and not self._aborted.is_set():
             now = time.monotonic()
-            if now >= next_model_poll:
-                next_model_poll = now + MODEL_EVENT_POLL_S
-                if watcher.poll():
-                    self._swapper.request()
-            self._maybe_swap()
+            # Between batches: batches already submitted keep the router they captured.
+            self.router = self._models.poll() or self.router
             self._poll()
             # Scored batches move on and acknowledgements are seen before the loop spends
             # milliseconds preparing the next batch.
@@ -226,25 +207,18 @@ class InferenceRunner:
                 self._metrics.report_lag(self._require_consumer())
 
     def _poll(self) -> None:
-        depth = self._settings.queue_depth
-        full = self._batches.scoring >= depth or self._batches.acking >= 2 * depth
-        self._holding = full
-        # Room for a batch beyond what waits: partitions at their replay limit keep theirs in
-        # the batcher, and the next batch comes from the others.
-        room = max(1, LOOKAHEAD_BATCHES * self._settings.max_batch_size - len(self._batcher))
-        # Events held back for a confirmed commit are past no deadline that polling at once
-        # would meet: the commit's answer lets them go, so come back soon, not at once.
-        held = len(self._batcher) > 0 and not self._batcher.ready(True, self.replay.room)
-        wait_s = BUSY_POLL_S if held else self._batcher.wait_s()
-        if full:
-            timeout_s = 0.005
-        elif self._batches.scoring or self._batches.acking:
-            # Work downstream: come back soon to hand on scores and serve acknowledgements
-            # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
-            timeout_s = min(BUSY_POLL_S, wait_s)
-        else:
-            timeout_s = min(0.1, wait_s)
-        self._consume(room, timeout_s)
+        s, batcher = self._settings, self._batcher
+        plan = plan_poll(
+            scoring=self._batches.scoring,
+            acking=self._batches.acking,
+            queue_depth=s.queue_depth,
+            max_batch_size=s.max_batch_size,
+            waiting=len(batcher),
+            held=len(batcher) > 0 and not batcher.ready(True, self.replay.room),
+            wait_s=batcher.wait_s(),
+        )
+        self._holding = plan.hold
+        self._consume(plan.max_messages, plan.timeout_s)
 
     def _consume(self, max_messages: int, timeout_s: float) -> None:
         # Also what keeps the group membership alive and runs the rebalance and commit
@@ -309,16 +283,6 @@ class InferenceRunner:
             finished,
             len(dropped),
         )
-
-    def _maybe_swap(self) -> None:
-        failures = self._swapper.failures
-        router = self._swapper.ready()
-        if self._swapper.failures > failures:
-            self._metrics.errors.labels("model_load").inc()
-        if router is not None:
-            # Between batches: batches already submitted keep the router they captured.
-            self.router = router
-            self._metrics.report_models(router)
 
     def _require_consumer(self) -> Consumer:
         assert self._consumer is not None, "run() has not started"
