@@ -73,8 +73,7 @@ class ReplayWindow:
     def filling(self) -> bool:
         """Whether some partition has used half its limit: its next batch may soon wait for
         a commit, so commits should not be held back to group them."""
-        half = self.limit / 2
-        return any(self._end[key] - self._start[key] >= half for key in self._end)
+        return any(self.replayable(key) >= self.limit / 2 for key in self._end)
 
     def forget(self, partitions: Iterable[Partition]) -> None:
         """Partitions given up: a later owner reads them from the committed offsets."""
