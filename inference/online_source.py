@@ -14,6 +14,7 @@ import numpy as np
 from inference.features import OnlineFeatures
 from streams.features.definitions import FeatureView
 from streams.features.online_store import RedisOnlineStore
+from streams.features.row_codec import online_features
 
 
 class RedisFeatureSource:
@@ -28,6 +29,10 @@ class RedisFeatureSource:
         self._store = store
         self._views = tuple(views)
         self._names = [name for view in self._views for name in view.feature_names]
+        for view in self._views:
+            # Compiles (or loads from numba's cache) the evaluation before the first batch
+            # waits for it: a missing row takes the same path as a stored one.
+            online_features(view, [None], [None], [0])
 
     @property
     def feature_names(self) -> list[str]:

@@ -258,7 +258,27 @@ def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArra
     """Features of ``(n, layout.size)`` states evaluated at times ``at_ms``: ``(n, features)``."""
     plan = plan_of(view)
     additive, maxima, minima = _totals(plan, cells, at_ms)
-    out = np.empty((cells.shape[0], len(view.aggregations)), dtype=np.float64)
+    distinct = np.empty((cells.shape[0], len(plan.distinct)), dtype=np.float64)
+    for d, (_, offset, size, bucket_ms, buckets) in enumerate(plan.distinct):
+        distinct[:, d] = _distinct(cells[:, offset : offset + size], at_ms, bucket_ms, buckets)
+    rec = plan.layout.recency
+    recency = cells[:, rec.offset : rec.offset + rec.size]
+    return derive(view, additive, maxima, minima, distinct, recency, at_ms)
+
+
+def derive(
+    view: FeatureView,
+    additive: FloatArray,
+    maxima: FloatArray,
+    minima: FloatArray,
+    distinct: FloatArray,
+    recency: FloatArray,
+    at_ms: IntArray,
+) -> FloatArray:
+    """The features from a state's totals at ``at_ms`` (see :func:`_totals`), its distinct
+    counts (one column per distinct segment, in layout order) and its recency cells."""
+    plan = plan_of(view)
+    out = np.empty((additive.shape[0], len(view.aggregations)), dtype=np.float64)
     out[:, plan.direct.out] = additive[:, plan.direct.source]
     for spec in (plan.mean, plan.std):
         count = additive[:, spec.count]
@@ -270,11 +290,13 @@ def evaluate(view: FeatureView, cells: FloatArray, at_ms: IntArray) -> FloatArra
     for spec, extreme in ((plan.maximum, maxima), (plan.minimum, minima)):
         has = additive[:, spec.count] > 0
         out[:, spec.out] = np.where(has, extreme[:, spec.source], spec.default)
-    for column, offset, size, bucket_ms, buckets in plan.distinct:
-        out[:, column] = _distinct(cells[:, offset : offset + size], at_ms, bucket_ms, buckets)
-    last_time = cells[:, plan.layout.recency.offset][:, None]
+    for d, (column, *_) in enumerate(plan.distinct):
+        out[:, column] = distinct[:, d]
+    start = plan.layout.recency.offset
+    last_time = recency[:, :1]
     has_last = last_time >= 0
-    out[:, plan.last.out] = np.where(has_last, cells[:, plan.last.source], plan.last.default)
+    last = recency[:, plan.last.source - start]
+    out[:, plan.last.out] = np.where(has_last, last, plan.last.default)
     since = (at_ms[:, None] - last_time) / 1000.0
     out[:, plan.since.out] = np.where(has_last, since, plan.since.default)
     return out

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from streams.features.definitions import FeatureView
 from streams.features.exceptions import RowFormatError
 from streams.features.layout import StateLayout, layout_of
-from streams.features.point_in_time import ahead_mask, as_of_batch, scored_is_last
+from streams.features.point_in_time import as_of_rows
 from streams.features.rows import FeatureRow, FloatArray, RowBatch
 
 HEADER = struct.Struct(">QQqq6sH")
@@ -177,13 +177,13 @@ def online_features(
     """
     decoded = decode_rows(view, blobs)
     batch, found = decoded.batch, decoded.found
-    if rows is not None:
-        batch, found = batch.take(rows), found[rows]
-    at = np.broadcast_to(np.asarray(at_ms, dtype=np.int64), (len(batch),)).copy()
-    # After ``take`` the cells are a private copy (fancy indexing copies): rebuild in place.
-    scored = scored_is_last(batch, event_ids)
-    values = as_of_batch(view, batch, event_ids, at, owned=rows is not None, scored=scored)
+    queries = np.arange(len(batch)) if rows is None else rows
+    at = np.broadcast_to(np.asarray(at_ms, dtype=np.int64), (len(queries),)).copy()
+    values, scored = as_of_rows(view, batch, queries, event_ids, at)
+    found = found[queries]
     values[~found] = np.asarray(view.defaults, dtype=np.float64)
-    freshness = np.where(found, (at - batch.last_event_times).astype(np.float64), np.nan)
-    ahead = ahead_mask(batch, event_ids, at, scored) & found
-    return OnlineFeatures(view.feature_names, values, found, freshness, ahead)
+    last_times = batch.last_event_times[queries]
+    freshness = np.where(found, (at - last_times).astype(np.float64), np.nan)
+    ahead = last_times >= at
+    ahead[scored] = False
+    return OnlineFeatures(view.feature_names, values, found, freshness, ahead & found)
