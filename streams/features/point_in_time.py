@@ -34,30 +34,30 @@ from streams.features.layout import layout_of
 from streams.features.rows import FeatureRow, FloatArray, IntArray, RowBatch
 
 
-def scored_is_last(batch: RowBatch, event_ids: Sequence[str | None] | None) -> IntArray:
-    """Indices of the rows whose last applied event is the event being scored."""
+def scored_is_last(
+    batch: RowBatch, event_ids: Sequence[str | None] | None, rows: IntArray | None = None
+) -> IntArray:
+    """Indices of the queries whose row's last applied event is the event being scored
+    (query ``q`` reads row ``rows[q]``; without ``rows``, row ``q``)."""
     if event_ids is None:
         return np.empty(0, dtype=np.int64)
+    ids = batch.last_event_ids
+    lasts = ids if rows is None else [ids[r] for r in rows.tolist()]
     return np.array(
         [
             i
-            for i, (eid, last) in enumerate(zip(event_ids, batch.last_event_ids, strict=True))
+            for i, (eid, last) in enumerate(zip(event_ids, lasts, strict=True))
             if eid is not None and eid == last
         ],
         dtype=np.int64,
     )
 
 
-def ahead_mask(
-    batch: RowBatch,
-    event_ids: Sequence[str | None] | None,
-    at_ms: IntArray,
-    scored: IntArray | None = None,
-) -> np.ndarray:
+def ahead_mask(last_event_times: IntArray, at_ms: IntArray, scored: IntArray) -> np.ndarray:
     """Rows that already hold events at or after ``at_ms`` other than the scored one
-    (``scored``: :func:`scored_is_last` of the same arguments, when already known)."""
-    ahead = batch.last_event_times >= at_ms
-    ahead[scored_is_last(batch, event_ids) if scored is None else scored] = False
+    (``scored``: the rows whose last event is the scored one, see :func:`scored_is_last`)."""
+    ahead = last_event_times >= at_ms
+    ahead[scored] = False
     return ahead
 
 
@@ -112,17 +112,7 @@ def as_of_rows(
     # Imported here: numba takes ~0.6 s to import, which only online reads need.
     from streams.features.online_kernel import kernel_totals
 
-    last_ids = batch.last_event_ids
-    scored = np.array(
-        []
-        if event_ids is None
-        else [
-            q
-            for q, (eid, row) in enumerate(zip(event_ids, rows.tolist(), strict=True))
-            if eid is not None and eid == last_ids[row]
-        ],
-        dtype=np.int64,
-    )
+    scored = scored_is_last(batch, event_ids, rows)
     undone = rows[scored]
     extra = batch.cells[undone]  # (a copy: fancy indexing)
     extra[np.arange(len(undone))[:, None], batch.undo_pos[undone]] = batch.undo_old[undone]

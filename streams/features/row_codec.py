@@ -30,7 +30,7 @@ import numpy.typing as npt
 from streams.features.definitions import FeatureView
 from streams.features.exceptions import RowFormatError
 from streams.features.layout import StateLayout, layout_of
-from streams.features.point_in_time import as_of_rows
+from streams.features.point_in_time import ahead_mask, as_of_rows
 from streams.features.rows import FeatureRow, FloatArray, RowBatch
 
 HEADER = struct.Struct(">QQqq6sH")
@@ -184,6 +184,5 @@ def online_features(
     values[~found] = np.asarray(view.defaults, dtype=np.float64)
     last_times = batch.last_event_times[queries]
     freshness = np.where(found, (at - last_times).astype(np.float64), np.nan)
-    ahead = last_times >= at
-    ahead[scored] = False
-    return OnlineFeatures(view.feature_names, values, found, freshness, ahead & found)
+    ahead = ahead_mask(last_times, at, scored) & found
+    return OnlineFeatures(view.feature_names, values, found, freshness, ahead)
