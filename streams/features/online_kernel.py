@@ -27,7 +27,7 @@ from numba import njit
 from streams.features.definitions import FeatureView
 from streams.features.evaluation import plan_of
 from streams.features.fixed_point import EXACT_HI, limb_value
-from streams.features.ring_totals import RingIndex, ring_index
+from streams.features.ring_totals import Family, RingIndex, ring_index
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -58,10 +58,18 @@ class _Plan:
     """A view's index arrays in the form the kernel takes."""
 
     index: RingIndex
+    families: tuple[tuple[IntArray, ...], ...]  # counts, limbs, maxima, minima (see _family)
     limb_rows: int
     distinct: IntArray  # per distinct_count aggregation: offset, size, bucket_ms, buckets
     recency: IntArray  # offset, size
     widths: IntArray
+
+
+def _family(family: Family) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """A family's cells, their slots, segment bounds (each segment's start, then the end) and
+    output columns."""
+    bounds = np.append(family.starts, len(family.cells)).astype(np.int64)
+    return family.cells, family.kept, bounds, family.columns
 
 
 @cache
@@ -70,8 +78,10 @@ def _plan(view: FeatureView) -> _Plan:
     index = ring_index(evaluation.layout)
     distinct = np.array([d[1:] for d in evaluation.distinct], dtype=np.int64).reshape(-1, 4)
     recency = evaluation.layout.recency
+    families = (index.counts, index.limbs, index.maxima, index.minima)
     return _Plan(
         index,
+        tuple(_family(f) for f in families),
         len(index.limbs.starts),
         distinct,
         np.array([recency.offset, recency.size], dtype=np.int64),
@@ -88,6 +98,28 @@ def _segment_sum(
         if kept[slots[i]]:
             total += row[cells[i]]
     return total
+
+
+@njit(nogil=True, cache=True)
+def _segment_max(
+    row: FloatArray, kept: BoolArray, cells: IntArray, slots: IntArray, start: int, end: int
+) -> float:
+    best = -np.inf
+    for i in range(start, end):
+        if kept[slots[i]] and row[cells[i]] > best:
+            best = row[cells[i]]
+    return best
+
+
+@njit(nogil=True, cache=True)
+def _segment_min(
+    row: FloatArray, kept: BoolArray, cells: IntArray, slots: IntArray, start: int, end: int
+) -> float:
+    best = np.inf
+    for i in range(start, end):
+        if kept[slots[i]] and row[cells[i]] < best:
+            best = row[cells[i]]
+    return best
 
 
 @njit(nogil=True, cache=True)
@@ -115,10 +147,10 @@ def _totals(
     counted = np.zeros((n, distinct.shape[0]))
     recent = np.zeros((n, recency[1]))
     kept = np.zeros(id_cells.shape[0], dtype=np.bool_)
-    c_cells, c_kept, c_starts, c_cols = families[0]
-    l_cells, l_kept, l_starts = families[1]
-    x_cells, x_kept, x_starts, x_cols = families[2]
-    m_cells, m_kept, m_starts, m_cols = families[3]
+    c_cells, c_kept, c_bounds, c_cols = families[0]
+    l_cells, l_kept, l_bounds, _ = families[1]
+    x_cells, x_kept, x_bounds, x_cols = families[2]
+    m_cells, m_kept, m_bounds, m_cols = families[3]
     for q in range(n):
         row = cells[rows[q]] if source[q] < 0 else extra[source[q]]
         t = at_ms[q]
@@ -126,33 +158,24 @@ def _totals(
             current = t // slot_ms[s]
             bucket = row[id_cells[s]]
             kept[s] = bucket > current - slot_n[s] and bucket <= current
-        for k in range(c_starts.shape[0]):
-            end = c_starts[k + 1] if k + 1 < c_starts.shape[0] else c_cells.shape[0]
-            add[q, c_cols[k]] = _segment_sum(row, kept, c_cells, c_kept, c_starts[k], end)
-        for k in range(l_starts.shape[0]):
-            end = l_starts[k + 1] if k + 1 < l_starts.shape[0] else l_cells.shape[0]
+        for k in range(c_cols.shape[0]):
+            start, end = c_bounds[k], c_bounds[k + 1]
+            add[q, c_cols[k]] = _segment_sum(row, kept, c_cells, c_kept, start, end)
+        for k in range(l_bounds.shape[0] - 1):
             total = np.int64(0)
-            for i in range(l_starts[k], end):
+            for i in range(l_bounds[k], l_bounds[k + 1]):
                 if kept[l_kept[i]]:
                     value = row[l_cells[i]]
                     if not (value < exact_hi and value > -exact_hi):
                         return add, maxima, minima, limbs, counted, recent, False
                     total += np.int64(value)
             limbs[q, k] = total
-        for k in range(x_starts.shape[0]):
-            end = x_starts[k + 1] if k + 1 < x_starts.shape[0] else x_cells.shape[0]
-            best = -np.inf
-            for i in range(x_starts[k], end):
-                if kept[x_kept[i]] and row[x_cells[i]] > best:
-                    best = row[x_cells[i]]
-            maxima[q, x_cols[k]] = best
-        for k in range(m_starts.shape[0]):
-            end = m_starts[k + 1] if k + 1 < m_starts.shape[0] else m_cells.shape[0]
-            best = np.inf
-            for i in range(m_starts[k], end):
-                if kept[m_kept[i]] and row[m_cells[i]] < best:
-                    best = row[m_cells[i]]
-            minima[q, m_cols[k]] = best
+        for k in range(x_cols.shape[0]):
+            start, end = x_bounds[k], x_bounds[k + 1]
+            maxima[q, x_cols[k]] = _segment_max(row, kept, x_cells, x_kept, start, end)
+        for k in range(m_cols.shape[0]):
+            start, end = m_bounds[k], m_bounds[k + 1]
+            minima[q, m_cols[k]] = _segment_min(row, kept, m_cells, m_kept, start, end)
         for d in range(distinct.shape[0]):
             offset, size = distinct[d, 0], distinct[d, 1]
             bucket_ms, buckets = distinct[d, 2], distinct[d, 3]
@@ -184,12 +207,6 @@ def kernel_totals(
     """
     plan = _plan(view)
     index = plan.index
-    families = (
-        (index.counts.cells, index.counts.kept, index.counts.starts, index.counts.columns),
-        (index.limbs.cells, index.limbs.kept, index.limbs.starts),
-        (index.maxima.cells, index.maxima.kept, index.maxima.starts, index.maxima.columns),
-        (index.minima.cells, index.minima.kept, index.minima.starts, index.minima.columns),
-    )
     add, maxima, minima, limbs, counted, recent, ok = _totals(
         cells,
         extra,
@@ -199,7 +216,7 @@ def kernel_totals(
         index.id_cells,
         index.bucket_ms,
         index.buckets,
-        families,
+        plan.families,
         plan.widths,
         plan.limb_rows,
         plan.distinct,

@@ -28,7 +28,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class _Family:
+class Family:
     """Moment rows of one family, laid end to end.
 
     Attributes:
@@ -63,20 +63,20 @@ class RingIndex:
     id_cells: IntArray
     bucket_ms: IntArray
     buckets: IntArray
-    counts: _Family
-    limbs: _Family
-    maxima: _Family
-    minima: _Family
+    counts: Family
+    limbs: Family
+    maxima: Family
+    minima: Family
     widths: tuple[int, int, int]
 
 
-def _family(rows: list[tuple[IntArray, IntArray, int]]) -> _Family:
+def _family(rows: list[tuple[IntArray, IntArray, int]]) -> Family:
     """Rows of (cells, kept slots, column) laid end to end."""
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
-        return _Family(empty, empty, empty, empty)
+        return Family(empty, empty, empty, empty)
     lengths = [len(cells) for cells, _, _ in rows]
-    return _Family(
+    return Family(
         cells=np.concatenate([cells for cells, _, _ in rows]),
         kept=np.concatenate([kept for _, kept, _ in rows]),
         starts=np.cumsum([0, *lengths[:-1]]).astype(np.int64),
@@ -123,14 +123,14 @@ def ring_index(layout: StateLayout) -> RingIndex:
         bucket_ms=np.array(bucket_ms, dtype=np.int64),
         buckets=np.array(buckets, dtype=np.int64),
         counts=_family(rows["count"]),
-        limbs=_Family(limbs.cells, limbs.kept, limbs.starts, limbs.columns[::2]),
+        limbs=Family(limbs.cells, limbs.kept, limbs.starts, limbs.columns[::2]),
         maxima=_family(rows["max"]),
         minima=_family(rows["min"]),
         widths=(columns["add"], columns["max"], columns["min"]),
     )
 
 
-def _masked(family: _Family, cells: FloatArray, kept: BoolArray, neutral: float) -> FloatArray:
+def _masked(family: Family, cells: FloatArray, kept: BoolArray, neutral: float) -> FloatArray:
     out: FloatArray = np.where(kept[:, family.kept], cells[:, family.cells], neutral)
     return out
 
