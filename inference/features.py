@@ -7,7 +7,8 @@ Online features come from an injected :class:`OnlineFeatureSource` (Redis in pro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,6 +48,16 @@ class OnlineFeatureSource(Protocol):
 
         Raises:
             InfrastructureError: The store cannot be reached; the caller retries.
+        """
+        ...
+
+    def request(self, events: Sequence[Mapping[str, Any]]) -> Callable[[], OnlineFeatures]:
+        """:meth:`get` in two steps: starts the read and returns the function that finishes
+        it (a source over the network sends its request at once, so the caller's work in
+        between overlaps the server's).
+
+        Raises:
+            InfrastructureError: The store cannot be reached (now, or when finishing).
         """
         ...
 
@@ -105,12 +116,33 @@ class FeatureBuilder:
         Raises:
             InfrastructureError: The online source failed; nothing is built.
         """
-        request = self._request.transform(events).astype(np.float64)
-        online = self._source.get(events)
-        if online.values.shape != (len(events), len(self._source.feature_names)):
-            raise InfrastructureError(f"online source returned shape {online.values.shape}")
-        values = np.hstack([request, online.values.astype(np.float64)])
-        return FeatureTable(self.names, values, online.missing, online.freshness_ms)
+        return self.start(events)()
+
+    def start(self, events: Sequence[Mapping[str, Any]]) -> Callable[[], FeatureTable]:
+        """:meth:`build` in two steps: the online read is sent and the request-time columns
+        computed now; the returned function waits for the read and builds the table.
+
+        Raises:
+            InfrastructureError: The online source failed (now, or when finishing).
+        """
+        finish = self._source.request(events)
+        try:
+            # Computed while the source's server builds its reply.
+            request = self._request.transform(events).astype(np.float64)
+        except BaseException:
+            with contextlib.suppress(InfrastructureError):
+                finish()  # the reply is read, so the connection can serve again
+            raise
+        expected = (len(events), len(self._source.feature_names))
+
+        def table() -> FeatureTable:
+            online = finish()
+            if online.values.shape != expected:
+                raise InfrastructureError(f"online source returned shape {online.values.shape}")
+            values = np.hstack([request, online.values.astype(np.float64)])
+            return FeatureTable(self.names, values, online.missing, online.freshness_ms)
+
+        return table
 
 
 class InMemoryFeatureSource:
@@ -142,6 +174,10 @@ class InMemoryFeatureSource:
     def put(self, entity_id: str, values: Sequence[float], updated_at_ms: int) -> None:
         """Store an entity's features."""
         self._rows[entity_id] = (values, updated_at_ms)
+
+    def request(self, events: Sequence[Mapping[str, Any]]) -> Callable[[], OnlineFeatures]:
+        """:meth:`get` when the returned function is called."""
+        return lambda: self.get(events)
 
     def get(self, events: Sequence[Mapping[str, Any]]) -> OnlineFeatures:
         """Stored values of each event's card or defaults; raises InfrastructureError while

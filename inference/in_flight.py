@@ -1,5 +1,7 @@
-"""Batches in flight: scored on the scoring thread, sent in batch order, and reported to the
-offset committer in batch order once the broker has acknowledged every record."""
+"""Batches in flight: scored on the scoring thread, sent in batch order once the replay
+window lets them (a partition's batch waits for the commit of the one before it), and
+reported to the offset committer in batch order once the broker has acknowledged every
+record."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from inference.commits import OffsetCommitter
 from inference.exceptions import ScoringError
 from inference.metrics import InferenceMetrics
 from inference.output import PendingBatch, PredictionSink
+from inference.replay_window import ReplayWindow, spans
 from inference.routing import Router
 from inference.stages import InFlight, PreparedBatch, score_batch
 from inference.transactions import BatchTransactions
@@ -27,6 +30,7 @@ class InFlightBatches:
     Args:
         sink: Returns the sink that produces predictions and dead letters.
         commits: Told the next offsets of each fully acknowledged batch.
+        window: Says when a scored batch may be sent (and is told it was).
         metrics: Where to report.
         flush_timeout_s: How long the oldest sent batch may wait for its acknowledgements.
         transactions: Set: each batch is delivered in a transaction with its offsets.
@@ -36,11 +40,13 @@ class InFlightBatches:
         self,
         sink: Callable[[], PredictionSink],
         commits: OffsetCommitter,
+        window: ReplayWindow,
         metrics: InferenceMetrics,
         flush_timeout_s: float,
         transactions: Callable[[], BatchTransactions | None] = lambda: None,
     ) -> None:
         self._sink, self._commits, self._metrics = sink, commits, metrics
+        self._window = window
         self._transactions = transactions
         self._flush_timeout_s = flush_timeout_s
         self._inflight: deque[InFlight] = deque()  # submitted, waiting for scores
@@ -64,11 +70,16 @@ class InFlightBatches:
         future = self._scoring.submit(
             score_batch, router, batch, time.perf_counter(), self._metrics
         )
-        self._inflight.append(InFlight(batch, future))
+        self._inflight.append(InFlight(batch, future, spans(batch.messages)))
 
     def finish_done(self) -> None:
-        """Send, in batch order, every batch whose scores are ready."""
-        while self._inflight and self._inflight[0].scores.done():
+        """Send, in batch order, every batch whose scores are ready and that the replay
+        window lets go."""
+        while (
+            self._inflight
+            and self._inflight[0].scores.done()
+            and self._window.may_send(self._inflight[0].spans)
+        ):
             self._finish(self._inflight.popleft())
 
     def settle(self) -> None:
@@ -94,6 +105,11 @@ class InFlightBatches:
         while self._inflight:
             item = self._inflight.popleft()
             item.scores.result()
+            if not self._window.may_send(item.spans):
+                # Its partition's previous batch must be committed first: now, synchronously.
+                self._sink().flush(self._flush_timeout_s)
+                self.settle()
+                self._commits.commit_all()
             self._finish(item)
         self._sink().flush(self._flush_timeout_s)
         self.settle()
@@ -110,6 +126,7 @@ class InFlightBatches:
             log.exception("scoring failed; stopping without committing the batch")
             raise
         sink, transactions = self._sink(), self._transactions()
+        self._window.sent(item.spans)
         if transactions is None:
             self._acking.append(sink.send(item.batch, scored))
         else:

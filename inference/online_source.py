@@ -6,7 +6,7 @@ each view is read with its own entity key (card, merchant), all views in one MGE
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,17 +48,31 @@ class RedisFeatureSource:
         Raises:
             OnlineStoreError: Redis cannot be read (an InfrastructureError: callers retry).
         """
+        return self.request(events)()
+
+    def request(self, events: Sequence[Mapping[str, Any]]) -> Callable[[], OnlineFeatures]:
+        """:meth:`get` in two steps: the read is sent now; the returned function waits for
+        it and evaluates it.
+
+        Raises:
+            OnlineStoreError: Redis cannot be read (now, or from the returned function).
+        """
         n = len(events)
         event_ids = [str(e["event_id"]) for e in events]
         at_ms = [int(e["event_time"]) for e in events]
-        blocks = []
-        missing = np.zeros(n, dtype=bool)
-        freshness = np.zeros(n, dtype=np.float64)
         ids = [[str(e[view.key_field]) for e in events] for view in self._views]
-        for online in self._store.get_views(self._views, ids, event_ids, at_ms):
-            blocks.append(online.values)
-            missing |= ~online.found
-            age = np.nan_to_num(online.freshness_ms, nan=0.0)
-            freshness = np.maximum(freshness, age)
-        values = np.hstack(blocks) if blocks else np.zeros((n, 0))
-        return OnlineFeatures(values, missing, freshness.astype(np.int64))
+        evaluate = self._store.read_views(self._views, ids, event_ids, at_ms)
+
+        def combine() -> OnlineFeatures:
+            blocks = []
+            missing = np.zeros(n, dtype=bool)
+            freshness = np.zeros(n, dtype=np.float64)
+            for online in evaluate():
+                blocks.append(online.values)
+                missing |= ~online.found
+                age = np.nan_to_num(online.freshness_ms, nan=0.0)
+                freshness = np.maximum(freshness, age)
+            values = np.hstack(blocks) if blocks else np.zeros((n, 0))
+            return OnlineFeatures(values, missing, freshness.astype(np.int64))
+
+        return combine

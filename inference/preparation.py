@@ -6,13 +6,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from inference.features import FeatureBuilder, FeatureTable
 from inference.metrics import InferenceMetrics
-from inference.stages import PreparedBatch, drop_non_finite
+from inference.stages import Decoded, PreparedBatch, drop_non_finite
 from schemas import TransactionDecoder
 from streams.exceptions import InfrastructureError
+from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.decoding import decode_batch
 
 log = logging.getLogger(__name__)
@@ -48,37 +50,80 @@ class BatchPreparer:
         ``wait(seconds)`` is called between attempts while the feature source fails; it may
         raise to give the batch up.
         """
+        return self.finish(self.start(items), wait)
+
+    def start(self, items: list[tuple[Any, int]]) -> StartedBatch:
+        """:meth:`prepare`'s first step: decode and send the feature read. The caller's
+        work until :meth:`finish` overlaps the feature source's."""
         started = time.perf_counter()
         messages = [m for m, _ in items]
-        polled_at = {id(m): t for m, t in items}
         decoded = decode_batch(messages, self._events_codec, STAGE)
-        self._metrics.stage_seconds.labels("decode").observe(time.perf_counter() - started)
-        records, dead, table = decoded.records, decoded.dead, None
+        requested = time.perf_counter()
+        self._metrics.stage_seconds.labels("decode").observe(requested - started)
+        features: Callable[[], FeatureTable] | InfrastructureError | None = None
+        if decoded.records:
+            try:
+                features = self._builder.start([r for _, r in decoded.records])
+            except InfrastructureError as exc:
+                features = exc  # finish waits and retries
+        fetch_s = time.perf_counter() - requested
+        return StartedBatch(items, decoded.records, decoded.dead, features, fetch_s)
+
+    def finish(self, batch: StartedBatch, wait: Callable[[float], None]) -> PreparedBatch:
+        """:meth:`prepare`'s second step: wait for the features (retrying while the source
+        fails, see :meth:`prepare`) and build the batch."""
+        records, dead, table = batch.records, batch.dead, None
         if records:
-            table = self._fetch_features([r for _, r in records], wait)
+            table = self._fetch_features(batch, wait)
             records, table, invalid = drop_non_finite(records, table, STAGE)
-            dead = dead + invalid
+            dead = [*dead, *invalid]
+        polled_at = {id(m): t for m, t in batch.items}
         events = [record for _, record in records]
         polled_ms = [polled_at[id(m)] for m, _ in records]
+        messages = [m for m, _ in batch.items]
         return PreparedBatch(messages, events, table if events else None, dead, polled_ms)
 
-    def _fetch_features(
-        self, events: list[dict[str, Any]], wait: Callable[[float], None]
-    ) -> FeatureTable:
+    def _fetch_features(self, batch: StartedBatch, wait: Callable[[float], None]) -> FeatureTable:
+        events = [r for _, r in batch.records]
+        attempt, fetch_s = batch.features, batch.fetch_s
         delay = self._retry_initial_s
         while True:
             started = time.perf_counter()
             try:
-                table = self._builder.build(events)
+                if isinstance(attempt, InfrastructureError):
+                    raise attempt
+                table = attempt() if attempt is not None else self._builder.build(events)
             except InfrastructureError as exc:
                 # Never score on silently missing data: hold the batch, pause, retry.
                 self._metrics.errors.labels("feature_source").inc()
                 log.warning("feature source failed (%s); retrying in %.2f s", exc, delay)
                 wait(delay)
                 delay = min(delay * 2, self._retry_max_s)
+                attempt, fetch_s = None, 0.0
                 continue
-            fetch_s = time.perf_counter() - started
+            # The loop's own time: not the work done between sending the read and this.
+            fetch_s += time.perf_counter() - started
             self._metrics.stage_seconds.labels("feature_fetch").observe(fetch_s)
             if self._metrics.samples is not None:
                 self._metrics.samples["feature_fetch"].extend([fetch_s] * len(events))
             return table
+
+
+@dataclass(frozen=True)
+class StartedBatch:
+    """A batch decoded, its features requested.
+
+    Attributes:
+        items: Polled messages and the wall time each was polled (ms).
+        records: Decoded messages.
+        dead: Messages that could not be decoded.
+        features: Finishes the feature read; the error if sending it failed; None if
+            nothing was decoded.
+        fetch_s: Loop time spent on the feature read so far.
+    """
+
+    items: list[tuple[Any, int]]
+    records: Decoded
+    dead: list[DeadLetter]
+    features: Callable[[], FeatureTable] | InfrastructureError | None
+    fetch_s: float

@@ -1,50 +1,84 @@
-"""What a crash could replay, per partition: the messages taken into batches since the last
-offset commit the broker confirmed. The runner takes no more than :meth:`ReplayWindow.room`
-messages of a partition into batches (the rest wait in the batcher), so a crash scores again
-at most ``limit`` messages of any partition, however many batches are in flight.
+"""What a crash could deliver twice, per partition, and how far ahead the runner may work.
 
-Pure: fed the messages taken and the confirmed commits, it answers how many more may go.
+A batch's predictions are *sent* before its offsets are committed, so a crash delivers again
+the predictions of every message sent since the last commit the broker confirmed. The window
+keeps that to at most ``limit`` messages of any partition: a scored batch is sent only when
+it fits (:meth:`ReplayWindow.may_send`), else it waits for the commit of the one before it.
+
+Messages *taken* into batches may run ``ahead`` further: while one batch of a partition waits
+for its commit, the next is decoded, given its features and scored, so the partition does not
+sit idle for the acknowledgement and commit round trips. A crash reads those again too, but
+their predictions were never sent: no duplicates.
+
+Pure: fed the messages taken and sent and the confirmed commits, it answers what may go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import Any, cast
+from collections import deque
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, NamedTuple, cast
 
 from confluent_kafka import TopicPartition
 
 Partition = tuple[str, int]
 
 
+class Span(NamedTuple):
+    """A batch's messages of one partition: how many, and the offset after the last."""
+
+    messages: int
+    end: int
+
+
+def spans(messages: Iterable[Any]) -> dict[Partition, Span]:
+    """Per partition, the messages of a batch (confluent-kafka ``Message`` objects, in order
+    within each partition)."""
+    out: dict[Partition, Span] = {}
+    for message in messages:
+        key = (message.topic(), message.partition())
+        found = out.get(key)
+        out[key] = Span((found.messages if found else 0) + 1, message.offset() + 1)
+    return out
+
+
 class ReplayWindow:
-    """Per partition, the offsets from the last confirmed commit to the next one to take.
+    """Per partition: messages sent and not confirmed committed, and messages taken.
 
     Args:
-        limit: Messages of one partition that may be taken and not confirmed committed.
+        limit: Messages of one partition whose predictions may be sent and not confirmed
+            committed (what a crash delivers twice).
+        ahead: Messages of one partition that may be taken beyond that (default ``limit``:
+            one full batch is prepared while the one before waits for its commit).
 
     Example:
-        >>> w = ReplayWindow(limit=3)
+        >>> w = ReplayWindow(limit=2, ahead=1)
         >>> class Message:
         ...     def __init__(self, offset): self.o = offset
         ...     def topic(self): return "t"
         ...     def partition(self): return 0
         ...     def offset(self): return self.o
-        >>> w.taken([Message(5), Message(6), Message(7)]); w.room(("t", 0)), w.room(("t", 1))
-        (0, 3)
-        >>> w.committed([TopicPartition("t", 0, 7)]); w.room(("t", 0)), w.replayable(("t", 0))
-        (2, 1)
+        >>> first, second = [Message(5), Message(6)], [Message(7)]
+        >>> w.taken(first + second); w.room(("t", 0))
+        0
+        >>> w.may_send(spans(first)), w.sent(spans(first)), w.may_send(spans(second))
+        (True, None, False)
+        >>> w.committed([TopicPartition("t", 0, 7)]); w.may_send(spans(second)), w.room(("t", 0))
+        (True, 2)
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, ahead: int | None = None) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit
+        self.ahead = limit if ahead is None else ahead
         self._start: dict[Partition, int] = {}  # last confirmed commit (or first offset taken)
         self._end: dict[Partition, int] = {}  # next offset to take
+        self._sent: dict[Partition, deque[Span]] = {}  # sent, not confirmed committed
+        self._waiting = False  # a scored batch waits for a commit to be sent
 
     def taken(self, messages: Iterable[Any]) -> None:
-        """Record messages taken into a batch (confluent-kafka ``Message`` objects, in
-        order within each partition)."""
+        """Record messages taken into a batch (in order within each partition)."""
         start, end = self._start, self._end
         for message in messages:
             key = (message.topic(), message.partition())
@@ -54,29 +88,52 @@ class ReplayWindow:
                 start[key] = offset
             end[key] = offset + 1
 
+    def may_send(self, batch: Mapping[Partition, Span]) -> bool:
+        """Whether a batch with these :func:`spans` may be sent now. (A partition with
+        nothing unconfirmed always may: a batch never holds more than ``limit`` of one.)"""
+        fits = all(
+            not self._sent.get(key) or self.replayable(key) + span.messages <= self.limit
+            for key, span in batch.items()
+        )
+        self._waiting = not fits
+        return fits
+
+    def sent(self, batch: Mapping[Partition, Span]) -> None:
+        """A batch with these :func:`spans` was sent."""
+        for key, span in batch.items():
+            self._sent.setdefault(key, deque()).append(span)
+
     def committed(self, offsets: Iterable[TopicPartition]) -> None:
         """Commits the broker confirmed (``offset`` = next offset to read)."""
         for tp in offsets:
             key = (tp.topic, tp.partition)
-            if tp.error is None and tp.offset >= 0 and key in self._start:
+            if tp.error is not None or tp.offset < 0:
+                continue
+            if key in self._start:
                 self._start[key] = max(self._start[key], tp.offset)
+            sent = self._sent.get(key)
+            while sent and sent[0].end <= tp.offset:
+                sent.popleft()
 
     def replayable(self, partition: Partition) -> int:
-        """Messages of ``partition`` a crash now would score again."""
-        return max(0, self._end.get(partition, 0) - self._start.get(partition, 0))
+        """Messages of ``partition`` whose predictions a crash now would deliver again."""
+        return sum(span.messages for span in self._sent.get(partition, ()))
 
     def room(self, partition: Hashable) -> int:
         """How many more messages of ``partition`` may be taken now (the batcher's groups
         are partitions)."""
-        return max(0, self.limit - self.replayable(cast(Partition, partition)))
+        key = cast(Partition, partition)
+        taken = self._end.get(key, 0) - self._start.get(key, 0)
+        return max(0, self.limit + self.ahead - taken)
 
     def filling(self) -> bool:
-        """Whether some partition has used half its limit: its next batch may soon wait for
-        a commit, so commits should not be held back to group them."""
-        return any(self.replayable(key) >= self.limit / 2 for key in self._end)
+        """Whether a batch waits for a commit to be sent, or some partition has sent half its
+        limit: commits should then not be held back to group them."""
+        return self._waiting or any(self.replayable(key) >= self.limit / 2 for key in self._sent)
 
     def forget(self, partitions: Iterable[Partition]) -> None:
         """Partitions given up: a later owner reads them from the committed offsets."""
         for key in partitions:
             self._start.pop(key, None)
             self._end.pop(key, None)
+            self._sent.pop(key, None)

@@ -3,8 +3,9 @@
 Commit strategy: acknowledge-then-commit. A batch's predictions and dead letters are produced
 by an idempotent producer without waiting; once the broker acknowledged every record of a
 batch, its offsets are committed in batch order (asynchronously; synchronously when
-draining). A crash replays what was taken into batches since the last confirmed commit: at
-most ``max_batch_size`` messages of any partition (:mod:`inference.replay_window`).
+draining). A crash delivers again the predictions sent since the last confirmed commit: at
+most ``max_batch_size`` messages of any partition. A partition's next batch is prepared and
+scored meanwhile, and sent once that commit is confirmed (:mod:`inference.replay_window`).
 At-least-once: consumers dedupe on ``(event_id, variant)``. With ``transactional_id`` set,
 each batch's predictions and offsets commit in one Kafka transaction instead
 (:mod:`inference.transactions`): exactly once for read_committed consumers on Apache Kafka;
@@ -112,6 +113,7 @@ class InferenceRunner:
         self._batches = InFlightBatches(
             self._require_sink,
             self._commits,
+            self.replay,
             metrics,
             settings.flush_timeout_s,
             lambda: self._transactions,
@@ -191,8 +193,12 @@ class InferenceRunner:
                 idle, self.replay.room
             ):
                 generation = self._generation
+                started = self._preparer.start(self._take())
+                # Scored batches go out while the feature source builds its reply.
+                self._batches.finish_done()
+                self._batches.settle()
                 try:
-                    batch = self._prepare(self._take(), should_stop)
+                    batch = self._preparer.finish(started, self._waiter(should_stop))
                 except _Stopped:
                     return
                 # A rebalance while the batch waited for features: its partitions may have
@@ -233,10 +239,8 @@ class InferenceRunner:
         self.replay.taken(m for m, _ in items)
         return items
 
-    def _prepare(
-        self, items: list[tuple[Any, int]], should_stop: Callable[[], bool]
-    ) -> PreparedBatch:
-        return self._preparer.prepare(items, lambda s: self._wait_paused(s, should_stop))
+    def _waiter(self, should_stop: Callable[[], bool]) -> Callable[[float], None]:
+        return lambda seconds: self._wait_paused(seconds, should_stop)
 
     def _wait_paused(self, seconds: float, should_stop: Callable[[], bool]) -> None:
         self._holding = True
@@ -258,7 +262,7 @@ class InferenceRunner:
             # re-read rather than holding up the shutdown.
             try:
                 if items := self._take():
-                    self._submit(self._prepare(items, lambda: True))
+                    self._submit(self._preparer.prepare(items, self._waiter(lambda: True)))
             except _Stopped:
                 log.warning("feature source down at shutdown; last polled records re-read later")
         self._batches.drain()

@@ -16,9 +16,9 @@ class InferenceSettings(BaseSettings):
     Attributes:
         group_id: Consumer group on the events topic.
         max_batch_size: A batch is scored as soon as it holds this many events. Also the
-            replay bound: a crash scores again at most this many events of any partition
-            (no more of a partition are batched while this many wait for a confirmed
-            commit).
+            replay bound: a crash delivers again the predictions of at most this many events
+            of any partition (a partition's next batch is scored meanwhile but sent only
+            once the commit before it is confirmed).
         max_wait_ms: ... or once its oldest event has waited this long; when no batch is
             being scored, polled events are taken at once (waiting would only add latency).
         queue_depth: Batches in flight between polling and producing; when full, the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,7 @@ from confluent_kafka import KafkaError
 from inference.exceptions import InvalidFeatureError
 from inference.features import FeatureTable
 from inference.metrics import InferenceMetrics
+from inference.replay_window import Partition, Span
 from inference.routing import Router, VariantScores
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.message import KafkaMessage
@@ -46,10 +47,11 @@ class PreparedBatch:
 
 @dataclass(frozen=True)
 class InFlight:
-    """A prepared batch and the future of its scores."""
+    """A prepared batch, the future of its scores, and its messages per partition."""
 
     batch: PreparedBatch
     scores: Future[list[VariantScores]]
+    spans: Mapping[Partition, Span]
 
 
 def score_batch(

@@ -63,6 +63,8 @@ class _Plan:
     distinct: IntArray  # per distinct_count aggregation: offset, size, bucket_ms, buckets
     recency: IntArray  # offset, size
     widths: IntArray
+    slot_group: IntArray  # per slot, its bucket length's place in group_ms
+    group_ms: IntArray  # the distinct bucket lengths: one division each per query
 
 
 def _family(family: Family) -> tuple[IntArray, IntArray, IntArray, IntArray]:
@@ -79,6 +81,7 @@ def _plan(view: FeatureView) -> _Plan:
     distinct = np.array([d[1:] for d in evaluation.distinct], dtype=np.int64).reshape(-1, 4)
     recency = evaluation.layout.recency
     families = (index.counts, index.limbs, index.maxima, index.minima)
+    group_ms, slot_group = np.unique(index.bucket_ms, return_inverse=True)
     return _Plan(
         index,
         tuple(_family(f) for f in families),
@@ -86,6 +89,8 @@ def _plan(view: FeatureView) -> _Plan:
         distinct,
         np.array([recency.offset, recency.size], dtype=np.int64),
         np.array(index.widths, dtype=np.int64),
+        slot_group.astype(np.int64),
+        group_ms.astype(np.int64),
     )
 
 
@@ -130,7 +135,8 @@ def _totals(
     source: IntArray,
     at_ms: IntArray,
     id_cells: IntArray,
-    slot_ms: IntArray,
+    slot_group: IntArray,
+    group_ms: IntArray,
     slot_n: IntArray,
     families: tuple[Any, ...],
     widths: IntArray,
@@ -147,6 +153,7 @@ def _totals(
     counted = np.zeros((n, distinct.shape[0]))
     recent = np.zeros((n, recency[1]))
     kept = np.zeros(id_cells.shape[0], dtype=np.bool_)
+    currents = np.zeros(group_ms.shape[0], dtype=np.int64)
     c_cells, c_kept, c_bounds, c_cols = families[0]
     l_cells, l_kept, l_bounds, _ = families[1]
     x_cells, x_kept, x_bounds, x_cols = families[2]
@@ -154,8 +161,10 @@ def _totals(
     for q in range(n):
         row = cells[rows[q]] if source[q] < 0 else extra[source[q]]
         t = at_ms[q]
+        for g in range(group_ms.shape[0]):
+            currents[g] = t // group_ms[g]
         for s in range(id_cells.shape[0]):
-            current = t // slot_ms[s]
+            current = currents[slot_group[s]]
             bucket = row[id_cells[s]]
             kept[s] = bucket > current - slot_n[s] and bucket <= current
         for k in range(c_cols.shape[0]):
@@ -214,7 +223,8 @@ def kernel_totals(
         source,
         at_ms,
         index.id_cells,
-        index.bucket_ms,
+        plan.slot_group,
+        plan.group_ms,
         index.buckets,
         plan.families,
         plan.widths,

@@ -186,25 +186,80 @@ class RedisOnlineStore(_StoreBase):
             event_ids: Per event, the event being scored, or ``None``.
             at_ms: Time (or per-event times) to evaluate at; the clock's now if ``None``.
         """
+        return self.read_views(views, entity_ids, event_ids, at_ms)()
+
+    def read_views(
+        self,
+        views: Sequence[FeatureView],
+        entity_ids: Sequence[Sequence[str]],
+        event_ids: Sequence[str | None] | None = None,
+        at_ms: int | Sequence[int] | None = None,
+    ) -> Callable[[], list[OnlineFeatures]]:
+        """:meth:`get_views` in two steps: the ``MGET`` is sent now, and the returned
+        function reads the reply and evaluates it. Work done in between overlaps Redis's
+        (a batch's reply is megabytes: Redis takes milliseconds to build it).
+
+        Raises:
+            OnlineStoreError: Redis cannot be reached (now, or from the returned function).
+        """
         at = self._clock() if at_ms is None else at_ms  # one instant for every view
         reads = [self._read_keys(v, ids) for v, ids in zip(views, entity_ids, strict=True)]
         keys = [key for read in reads for key in read.keys]
-        names = "+".join(v.name for v in views)
+        what = f"reading {len(keys)} {'+'.join(v.name for v in views)} rows failed"
+        reply = self._mget(keys, what)
+
+        def evaluate() -> list[OnlineFeatures]:
+            rows = reply()
+            out, start = [], 0
+            for view, read in zip(views, reads, strict=True):
+                end = start + len(read.keys)
+                out.append(online_features(view, rows[start:end], event_ids, at, read.rows))
+                start = end
+            return out
+
+        return evaluate
+
+    def _mget(self, keys: list[str], what: str) -> Callable[[], list[bytes | None]]:
+        """Sends one ``MGET`` (one per slot, at once, on a cluster) and returns the function
+        that reads its reply. Clients are built with ``decode_responses=False``: values are
+        bytes or None."""
+        client = self._client
+        if not keys:
+            return list
+        if isinstance(client, redis.RedisCluster):
+            try:
+                blobs = cast(list[bytes | None], client.mget_nonatomic(keys))
+            except redis.RedisError as exc:
+                raise OnlineStoreError(f"{what}: {exc}") from exc
+            return lambda: blobs
+        pool = client.connection_pool
         try:
-            if isinstance(self._client, redis.RedisCluster):
-                blobs = self._client.mget_nonatomic(keys) if keys else []  # one MGET per slot
-            else:
-                blobs = self._client.mget(keys) if keys else []
+            connection: Any = pool.get_connection()
         except redis.RedisError as exc:
-            raise OnlineStoreError(f"reading {len(keys)} {names} rows failed: {exc}") from exc
-        # Clients are built with decode_responses=False: values are bytes or None.
-        rows = cast(list[bytes | None], blobs)
-        out, start = [], 0
-        for view, read in zip(views, reads, strict=True):
-            end = start + len(read.keys)
-            out.append(online_features(view, rows[start:end], event_ids, at, read.rows))
-            start = end
-        return out
+            raise OnlineStoreError(f"{what}: {exc}") from exc
+        try:
+            connection.send_command("MGET", *keys)
+        except redis.RedisError as exc:
+            _give_back(pool, connection, broken=True)
+            raise OnlineStoreError(f"{what}: {exc}") from exc
+
+        def read() -> list[bytes | None]:
+            try:
+                blobs = cast(list[bytes | None], connection.read_response())
+            except redis.RedisError as exc:
+                _give_back(pool, connection, broken=True)
+                raise OnlineStoreError(f"{what}: {exc}") from exc
+            _give_back(pool, connection, broken=False)
+            return blobs
+
+        return read
+
+
+def _give_back(pool: redis.ConnectionPool, connection: Any, broken: bool) -> None:
+    """Returns a connection to its pool; one whose reply may be half read is closed first."""
+    if broken:
+        connection.disconnect()
+    pool.release(connection)
 
 
 class AsyncRedisOnlineStore(_StoreBase):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -20,6 +22,7 @@ from streams.features import (
     RedisOnlineStore,
     SourceEvent,
 )
+from streams.features.exceptions import OnlineStoreError
 from streams.resp_packer import JoinedRespPacker
 from tests.unit.features.conftest import seeded_stream
 
@@ -176,3 +179,50 @@ def test_async_store_matches_sync(store: RedisOnlineStore, redis_url: str) -> No
 
     store.write(CARD, rows)
     assert np.array_equal(asyncio.run(write_then_read()), store.get(ids, CARD, at_ms=NOW).values)
+
+
+def test_a_read_sent_now_and_read_later_leaves_the_client_free_meanwhile(
+    store: RedisOnlineStore, client: redis.Redis
+) -> None:
+    _, rows = rows_after(500)
+    store.write(CARD, rows)
+    ids = [row.entity_id for row in rows]
+    at = [row.last_event_time + 1 for row in rows]
+    finish = store.read_views([CARD], [ids], None, at)
+    again = store.write(CARD, rows)  # other commands go on meanwhile
+    assert again.written + again.stale == len(rows)
+    assert client.ping()
+    (got,) = finish()
+    alone = store.get(ids, CARD, None, at)
+    assert got.found.all() and np.array_equal(got.values, alone.values)
+
+
+def test_a_reply_lost_on_the_way_is_an_online_store_error_and_the_next_read_is_clean(
+    redis_url: str,
+) -> None:
+    # A later read must not take the lost reply for its own: the connection that waited
+    # is closed, not handed on.
+    with (
+        redis.Redis.from_url(redis_url, socket_timeout=0.3) as client,
+        redis.Redis.from_url(redis_url) as admin,
+    ):
+        store = RedisOnlineStore(client, prefix=f"t{uuid.uuid4().hex[:8]}", clock=lambda: NOW)
+        _, rows = rows_after(300)
+        store.write(CARD, rows)
+        ids = [row.entity_id for row in rows]
+        admin.execute_command("CLIENT", "PAUSE", 1000, "ALL")
+        finish = store.read_views([CARD], [ids[:10]], None, NOW)
+        with pytest.raises(OnlineStoreError, match="reading 10 card rows failed"):
+            finish()
+        time.sleep(1.0)  # the pause ends
+        got = store.get(ids, CARD, None, NOW)
+        assert got.found.all() and len(got.values) == len(ids)
+
+
+def test_a_read_that_cannot_be_sent_is_an_online_store_error_at_once() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here
+    store = RedisOnlineStore(redis.Redis(port=port, socket_connect_timeout=0.5))
+    with pytest.raises(OnlineStoreError):
+        store.read_views([CARD], [["c-1"]], None, NOW)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
-from inference.features import FeatureBuilder, InMemoryFeatureSource
+from inference.features import FeatureBuilder, InMemoryFeatureSource, OnlineFeatures
 from streams.exceptions import InfrastructureError
 from tests.unit.inference.onnx_models import event
 
@@ -79,3 +81,40 @@ def test_infrastructure_error_propagates_instead_of_defaults() -> None:
     source.available = False
     with pytest.raises(InfrastructureError):
         FeatureBuilder(source).build([event(1)])
+
+
+class SplitSource(InMemoryFeatureSource):
+    """Records when a read is sent and when it is finished."""
+
+    def __init__(self) -> None:
+        super().__init__(["x"], [0.0])
+        self.steps: list[str] = []
+
+    def request(self, events: Sequence[Mapping[str, Any]]) -> Callable[[], OnlineFeatures]:
+        self.steps.append("sent")
+
+        def finish() -> OnlineFeatures:
+            self.steps.append("read")
+            return self.get(events)
+
+        return finish
+
+
+def test_the_online_read_is_sent_first_and_read_only_when_the_table_is_asked_for() -> None:
+    source = SplitSource()
+    source.put("c-1", [5.0], updated_at_ms=0)
+    finish = FeatureBuilder(source).start([event(1, card="c-1", amount=3.0)])
+    assert source.steps == ["sent"]  # request-time columns are computed meanwhile
+    table = finish()
+    assert source.steps == ["sent", "read"]
+    assert table.select(["amount", "x"], np.arange(1)).tolist() == [[3.0, 5.0]]
+
+
+def test_a_failing_request_time_column_still_reads_the_reply_it_sent_for() -> None:
+    # Else the connection that carries the reply could not serve another read.
+    source = SplitSource()
+    broken = event(1)
+    del broken["amount"]
+    with pytest.raises(KeyError):
+        FeatureBuilder(source).start([broken])
+    assert source.steps == ["sent", "read"]

@@ -1,6 +1,6 @@
-"""The replay window: per partition, messages taken into batches since the last confirmed
-commit, and the batches it keeps within its limit; and pauses, resumed as partitions are
-revoked."""
+"""The replay window: per partition, messages sent and not confirmed committed (what a crash
+delivers twice, kept within the limit) and messages taken ahead of them; and pauses, resumed
+as partitions are revoked."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from inference.batcher import MicroBatcher
 from inference.metrics import InferenceMetrics
 from inference.pauses import PartitionPauses
-from inference.replay_window import ReplayWindow
+from inference.replay_window import ReplayWindow, Span, spans
 
 
 class Message:
@@ -31,55 +31,94 @@ class Message:
         return self._where[2]
 
 
-def test_a_partition_has_no_room_once_limit_messages_wait_for_a_confirmed_commit() -> None:
-    window = ReplayWindow(limit=4)
-    window.taken([Message("t", 0, o) for o in (10, 11, 12)] + [Message("t", 1, 0)])
-    assert window.room(("t", 0)) == 1 and window.replayable(("t", 0)) == 3
-    window.taken([Message("t", 0, 13)])
+def _batch(partition: int, offsets: range) -> list[Message]:
+    return [Message("t", partition, o) for o in offsets]
+
+
+def test_a_partition_is_taken_up_to_limit_plus_ahead_messages_past_its_confirmed_commit() -> None:
+    window = ReplayWindow(limit=4, ahead=2)
+    window.taken(_batch(0, range(10, 13)) + _batch(1, range(1)))
+    assert window.room(("t", 0)) == 3 and window.room(("t", 1)) == 5
+    window.taken(_batch(0, range(13, 16)))
     assert window.room(("t", 0)) == 0
     window.committed([TopicPartition("t", 0, 12)])  # 10 and 11 are safe now
-    assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 2
+    assert window.room(("t", 0)) == 2
     window.committed([TopicPartition("t", 0, 11)])  # an older answer arriving late
-    assert window.replayable(("t", 0)) == 2
-    assert window.room(("t", 1)) == 3 and window.room(("t", 7)) == 4
+    assert window.room(("t", 0)) == 2 and window.room(("t", 7)) == 6
+    assert ReplayWindow(limit=3).room(("t", 0)) == 6  # by default one batch ahead
 
 
-def test_the_window_is_filling_once_a_partition_used_half_its_limit() -> None:
+def test_a_batch_is_sent_only_while_its_partitions_stay_within_the_limit() -> None:
+    window = ReplayWindow(limit=4)
+    first, second, other = _batch(0, range(0, 3)), _batch(0, range(3, 5)), _batch(1, range(2))
+    window.taken(first + second + other)
+    assert window.may_send(spans(first))
+    window.sent(spans(first))
+    assert window.replayable(("t", 0)) == 3
+    assert not window.may_send(spans(second))  # 3 + 2 > 4: a crash would replay 5
+    assert not window.may_send(spans(second + other))  # one partition over is enough
+    assert window.may_send(spans(other))
+    window.committed([TopicPartition("t", 0, 2)])  # part of the first batch confirmed
+    assert window.replayable(("t", 0)) == 3  # ... its batch still counts whole
+    window.committed([TopicPartition("t", 0, 3)])
+    assert window.replayable(("t", 0)) == 0 and window.may_send(spans(second))
+
+
+def test_a_partition_with_nothing_unconfirmed_may_always_send() -> None:
+    # Offsets may skip (transaction markers, compaction): the count, not the offset span,
+    # is what a crash replays, and a batch never waits for a commit that nothing needs.
+    window = ReplayWindow(limit=2)
+    batch = [Message("t", 0, 0), Message("t", 0, 5)]
+    window.taken(batch)
+    assert spans(batch) == {("t", 0): Span(2, 6)}
+    assert window.may_send(spans(batch))
+    assert ReplayWindow(limit=1).may_send(spans(batch))  # over the limit alone: never stuck
+
+
+def test_the_window_is_filling_once_a_batch_waits_or_a_partition_sent_half_its_limit() -> None:
     window = ReplayWindow(limit=4)
     assert not window.filling()
-    window.taken([Message("t", 0, 10), Message("t", 1, 0)])
+    window.sent(spans(_batch(0, range(1))))
     assert not window.filling()
-    window.taken([Message("t", 1, 1)])
+    window.sent(spans(_batch(1, range(2))))
     assert window.filling()  # partition 1: 2 of 4
     window.committed([TopicPartition("t", 1, 2)])
     assert not window.filling()
+    assert not window.may_send(spans(_batch(0, range(1, 5))))
+    assert window.filling()  # a batch waits for partition 0's commit, however small
+    window.committed([TopicPartition("t", 0, 1)])
+    assert window.may_send(spans(_batch(0, range(1, 5)))) and not window.filling()
 
 
 def test_refused_and_unknown_commits_change_nothing() -> None:
     window = ReplayWindow(limit=2)
-    window.taken([Message("t", 0, 0), Message("t", 0, 1)])
+    batch = _batch(0, range(2))
+    window.taken(batch)
+    window.sent(spans(batch))
     refused = SimpleNamespace(
         topic="t", partition=0, offset=2, error=KafkaError(KafkaError.UNKNOWN_MEMBER_ID)
     )
     window.committed([refused, TopicPartition("t", 5, 9), TopicPartition("t", 0, -1001)])  # type: ignore[list-item]
-    assert window.room(("t", 0)) == 0
+    assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 2
 
 
 def test_forgotten_partitions_start_again_from_what_is_taken_next() -> None:
     window = ReplayWindow(limit=2)
-    window.taken([Message("t", 0, 0), Message("t", 0, 1)])
+    batch = _batch(0, range(2))
+    window.taken(batch)
+    window.sent(spans(batch))
     window.forget([("t", 0)])
-    assert window.room(("t", 0)) == 2 and window.replayable(("t", 0)) == 0
-    window.taken([Message("t", 0, 1)])  # read again from the committed offset
-    assert window.replayable(("t", 0)) == 1
+    assert window.room(("t", 0)) == 4 and window.replayable(("t", 0)) == 0
+    window.taken(_batch(0, range(1, 2)))  # read again from the committed offset
+    assert window.room(("t", 0)) == 3
 
 
 def test_batches_take_no_partition_past_its_room_and_the_rest_waits_in_order() -> None:
-    window = ReplayWindow(limit=3)
+    window = ReplayWindow(limit=2, ahead=1)
     batcher = MicroBatcher[Message](
         max_size=4, max_wait_ms=0, key=lambda m: (m.topic(), m.partition())
     )
-    batcher.add([Message("t", 0, o) for o in range(5)] + [Message("t", 1, 0)])
+    batcher.add(_batch(0, range(5)) + _batch(1, range(1)))
     first = batcher.take(window.room)
     window.taken(first)
     assert [(m.partition(), m.offset()) for m in first] == [(0, 0), (0, 1), (0, 2), (1, 0)]
