@@ -15,7 +15,7 @@ from inference.commits import OffsetCommitter
 from inference.exceptions import ScoringError
 from inference.metrics import InferenceMetrics
 from inference.output import PendingBatch, PredictionSink
-from inference.replay_window import ReplayWindow, spans
+from inference.replay_window import ReplayWindow, Spans, next_offsets
 from inference.routing import Router
 from inference.stages import InFlight, PreparedBatch, score_batch
 from inference.transactions import BatchTransactions
@@ -51,7 +51,8 @@ class InFlightBatches:
         self._flush_timeout_s = flush_timeout_s
         self._inflight: deque[InFlight] = deque()  # submitted, waiting for scores
         self._scoring = ThreadPoolExecutor(1, thread_name_prefix="eventml-scoring")
-        self._acking: deque[PendingBatch] = deque()  # sent, waiting for acknowledgements
+        # Sent, waiting for acknowledgements; with each batch's messages per partition.
+        self._acking: deque[tuple[PendingBatch, Spans]] = deque()
         self.scored_events = 0  # events whose predictions the broker acknowledged
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
 
@@ -65,12 +66,13 @@ class InFlightBatches:
         """Batches sent whose records the broker has not all acknowledged yet."""
         return len(self._acking)
 
-    def submit(self, router: Router, batch: PreparedBatch) -> None:
-        """Score ``batch`` on the scoring thread with ``router`` (kept across model swaps)."""
+    def submit(self, router: Router, batch: PreparedBatch, spans: Spans) -> None:
+        """Score ``batch`` on the scoring thread with ``router`` (kept across model swaps);
+        ``spans``: its messages per partition (what :meth:`ReplayWindow.taken` returned)."""
         future = self._scoring.submit(
             score_batch, router, batch, time.perf_counter(), self._metrics
         )
-        self._inflight.append(InFlight(batch, future, spans(batch.messages)))
+        self._inflight.append(InFlight(batch, future, spans))
 
     def finish_done(self) -> None:
         """Send, in batch order, every batch whose scores are ready and that the replay
@@ -90,11 +92,13 @@ class InFlightBatches:
         """
         sink = self._sink()
         sink.poll(0)
-        while self._acking and self._acking[0].remaining == 0:
-            pending = self._acking.popleft()
+        while self._acking and self._acking[0][0].remaining == 0:
+            pending, spans = self._acking.popleft()
             sink.complete(pending)
-            self._commit(pending.batch)
-        if self._acking and (time.perf_counter() - self._acking[0].sent_at > self._flush_timeout_s):
+            self._commit(pending.batch, spans)
+        if self._acking and (
+            time.perf_counter() - self._acking[0][0].sent_at > self._flush_timeout_s
+        ):
             self._metrics.errors.labels("produce_timeout").inc()
             raise InfrastructureError(
                 f"predictions not acknowledged within {self._flush_timeout_s} s"
@@ -128,18 +132,16 @@ class InFlightBatches:
         sink, transactions = self._sink(), self._transactions()
         self._window.sent(item.spans)
         if transactions is None:
-            self._acking.append(sink.send(item.batch, scored))
+            pending = sink.send(item.batch, scored)
         else:
-            self._acking.append(
-                transactions.deliver(
-                    lambda: sink.send(item.batch, scored), sink.offsets(item.batch)
-                )
-            )
+            send = lambda: sink.send(item.batch, scored)  # noqa: E731
+            pending = transactions.deliver(send, next_offsets(item.spans))
+        self._acking.append((pending, item.spans))
 
-    def _commit(self, batch: PreparedBatch) -> None:
+    def _commit(self, batch: PreparedBatch, spans: Spans) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        offsets = self._sink().offsets(batch)
+        offsets = next_offsets(spans)
         if self._transactions() is None:
             self._commits.delivered(offsets, len(batch.messages))
         else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Producer, TopicPartition
+from confluent_kafka import Producer
 
 from inference.metrics import InferenceMetrics
 from inference.predictions import build_predictions
@@ -17,7 +17,6 @@ from inference.stages import PreparedBatch
 from schemas import PredictionEncoder
 from streams.exceptions import InfrastructureError
 from streams.histograms import observe_all
-from streams.kafka.consume_loop import next_offsets
 from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
@@ -145,10 +144,6 @@ class PredictionSink:
             metrics.samples["end_to_end"].extend(end_to_end.tolist())
             metrics.samples["consumer"].extend(consumer.tolist())
             metrics.samples["produce"].extend([produce_s] * n)  # per event, as the others
-
-    def offsets(self, batch: PreparedBatch) -> list[TopicPartition]:
-        """What to commit once :meth:`deliver` returned."""
-        return next_offsets(list(batch.messages))
 
     def _produce(
         self, topic: str, value: bytes, key: bytes, on_delivery: Callable[[Any, Any], None]

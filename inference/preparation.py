@@ -77,10 +77,13 @@ class BatchPreparer:
             table = self._fetch_features(batch, wait)
             records, table, invalid = drop_non_finite(records, table, STAGE)
             dead = [*dead, *invalid]
-        polled_at = {id(m): t for m, t in batch.items}
         events = [record for _, record in records]
-        polled_ms = [polled_at[id(m)] for m, _ in records]
         messages = [m for m, _ in batch.items]
+        if len(records) == len(messages):  # records keep the messages' order
+            polled_ms = [t for _, t in batch.items]
+        else:
+            polled_at = {id(m): t for m, t in batch.items}
+            polled_ms = [polled_at[id(m)] for m, _ in records]
         return PreparedBatch(messages, events, table if events else None, dead, polled_ms)
 
     def _fetch_features(self, batch: StartedBatch, wait: Callable[[float], None]) -> FeatureTable:

@@ -25,10 +25,15 @@ Partition = tuple[str, int]
 
 
 class Span(NamedTuple):
-    """A batch's messages of one partition: how many, and the offset after the last."""
+    """A batch's messages of one partition: how many, the offset after the last, and the
+    first offset."""
 
     messages: int
     end: int
+    first: int
+
+
+Spans = Mapping[Partition, Span]
 
 
 def spans(messages: Iterable[Any]) -> dict[Partition, Span]:
@@ -37,9 +42,24 @@ def spans(messages: Iterable[Any]) -> dict[Partition, Span]:
     out: dict[Partition, Span] = {}
     for message in messages:
         key = (message.topic(), message.partition())
-        found = out.get(key)
-        out[key] = Span((found.messages if found else 0) + 1, message.offset() + 1)
+        found, offset = out.get(key), message.offset()
+        if found is None:
+            out[key] = Span(1, offset + 1, offset)
+        else:
+            out[key] = Span(found.messages + 1, offset + 1, found.first)
     return out
+
+
+def next_offsets(batch: Spans) -> list[TopicPartition]:
+    """The offsets to commit once a batch with these spans is delivered.
+
+    Example:
+        >>> next_offsets({("t", 3): Span(messages=2, end=10, first=7)})
+        [TopicPartition{topic=t,partition=3,offset=10,leader_epoch=None,error=None}]
+    """
+    return [
+        TopicPartition(topic, partition, span.end) for (topic, partition), span in batch.items()
+    ]
 
 
 class ReplayWindow:
@@ -59,8 +79,8 @@ class ReplayWindow:
         ...     def partition(self): return 0
         ...     def offset(self): return self.o
         >>> first, second = [Message(5), Message(6)], [Message(7)]
-        >>> w.taken(first + second); w.room(("t", 0))
-        0
+        >>> taken = w.taken(first + second); w.room(("t", 0)), taken[("t", 0)].messages
+        (0, 3)
         >>> w.may_send(spans(first)), w.sent(spans(first)), w.may_send(spans(second))
         (True, None, False)
         >>> w.committed([TopicPartition("t", 0, 7)]); w.may_send(spans(second)), w.room(("t", 0))
@@ -77,18 +97,19 @@ class ReplayWindow:
         self._sent: dict[Partition, deque[Span]] = {}  # sent, not confirmed committed
         self._waiting = False  # a scored batch waits for a commit to be sent
 
-    def taken(self, messages: Iterable[Any]) -> None:
-        """Record messages taken into a batch (in order within each partition)."""
+    def taken(self, messages: Iterable[Any]) -> dict[Partition, Span]:
+        """Record messages taken into a batch (in order within each partition); returns the
+        batch's :func:`spans`."""
+        batch = spans(messages)
         start, end = self._start, self._end
-        for message in messages:
-            key = (message.topic(), message.partition())
-            offset = message.offset()
+        for key, span in batch.items():
             if key not in start:
                 # Where the partition was read from: its committed offset, or the reset point.
-                start[key] = offset
-            end[key] = offset + 1
+                start[key] = span.first
+            end[key] = span.end
+        return batch
 
-    def may_send(self, batch: Mapping[Partition, Span]) -> bool:
+    def may_send(self, batch: Spans) -> bool:
         """Whether a batch with these :func:`spans` may be sent now. (A partition with
         nothing unconfirmed always may: a batch never holds more than ``limit`` of one.)"""
         fits = all(
@@ -98,7 +119,7 @@ class ReplayWindow:
         self._waiting = not fits
         return fits
 
-    def sent(self, batch: Mapping[Partition, Span]) -> None:
+    def sent(self, batch: Spans) -> None:
         """A batch with these :func:`spans` was sent."""
         for key, span in batch.items():
             self._sent.setdefault(key, deque()).append(span)

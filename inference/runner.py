@@ -38,7 +38,7 @@ from inference.output import PredictionSink
 from inference.pauses import PartitionPauses
 from inference.poll_plan import plan_poll
 from inference.preparation import BatchPreparer
-from inference.replay_window import ReplayWindow
+from inference.replay_window import ReplayWindow, Spans
 from inference.routing import Router
 from inference.settings import InferenceSettings
 from inference.stages import PreparedBatch, usable
@@ -193,7 +193,8 @@ class InferenceRunner:
                 idle, self.replay.room
             ):
                 generation = self._generation
-                started = self._preparer.start(self._take())
+                items, spans = self._take()
+                started = self._preparer.start(items)
                 # Scored batches go out while the feature source builds its reply.
                 self._batches.finish_done()
                 self._batches.settle()
@@ -204,7 +205,7 @@ class InferenceRunner:
                 # A rebalance while the batch waited for features: its partitions may have
                 # moved; the new owner reads it again from the committed offsets.
                 if generation == self._generation:
-                    self._submit(batch)
+                    self._submit(batch, spans)
             self._batches.finish_done()
             self._batches.settle()
             self._commits.flush()
@@ -234,10 +235,9 @@ class InferenceRunner:
         now_ms = int(time.time() * 1000)
         self._batcher.add((m, now_ms) for m in polled if usable(m, self._metrics))
 
-    def _take(self) -> list[tuple[Any, int]]:
+    def _take(self) -> tuple[list[tuple[Any, int]], Spans]:
         items = self._batcher.take(self.replay.room)
-        self.replay.taken(m for m, _ in items)
-        return items
+        return items, self.replay.taken(m for m, _ in items)
 
     def _waiter(self, should_stop: Callable[[], bool]) -> Callable[[float], None]:
         return lambda seconds: self._wait_paused(seconds, should_stop)
@@ -251,18 +251,20 @@ class InferenceRunner:
             self._batches.finish_done()
             self._consume(100, 0.05)
 
-    def _submit(self, batch: PreparedBatch) -> None:
+    def _submit(self, batch: PreparedBatch, spans: Spans) -> None:
         router = self.router
         assert router is not None
-        self._batches.submit(router, batch)
+        self._batches.submit(router, batch, spans)
 
     def _drain(self, final: bool) -> None:
         if final and len(self._batcher):
             # One attempt only: with the feature source down, polled records are left to be
             # re-read rather than holding up the shutdown.
             try:
-                if items := self._take():
-                    self._submit(self._preparer.prepare(items, self._waiter(lambda: True)))
+                items, spans = self._take()
+                if items:
+                    batch = self._preparer.prepare(items, self._waiter(lambda: True))
+                    self._submit(batch, spans)
             except _Stopped:
                 log.warning("feature source down at shutdown; last polled records re-read later")
         self._batches.drain()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +16,7 @@ from confluent_kafka import KafkaError
 from inference.exceptions import InvalidFeatureError
 from inference.features import FeatureTable
 from inference.metrics import InferenceMetrics
-from inference.replay_window import Partition, Span
+from inference.replay_window import Spans
 from inference.routing import Router, VariantScores
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.message import KafkaMessage
@@ -51,7 +51,7 @@ class InFlight:
 
     batch: PreparedBatch
     scores: Future[list[VariantScores]]
-    spans: Mapping[Partition, Span]
+    spans: Spans
 
 
 def score_batch(

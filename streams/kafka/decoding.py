@@ -41,17 +41,17 @@ def decode_batch(
         stage: Names the stage in dead-letter headers.
     """
     batch = DecodedBatch()
-    by_topic = codec if isinstance(codec, Mapping) else None
+    # Resolved once, not per message: an ABC isinstance per message showed in profiles.
+    by_topic: Mapping[str, RecordDecoder] = codec if isinstance(codec, Mapping) else {}
+    single = None if isinstance(codec, Mapping) else codec
     for msg in messages:
-        if by_topic is not None:
-            codec = by_topic[msg.topic() or ""]
-        assert not isinstance(codec, Mapping)
+        decoder = single if single is not None else by_topic[msg.topic() or ""]
         value = msg.value()
         if value is None:
             batch.dead.append(DeadLetter.of(msg, DecodeError("tombstone"), "empty_value", stage))
             continue
         try:
-            batch.records.append((msg, codec.decode(value)))
+            batch.records.append((msg, decoder.decode(value)))
         except DecodeError as exc:
             batch.dead.append(DeadLetter.of(msg, exc, exc.reason, stage))
         except SchemaError as exc:

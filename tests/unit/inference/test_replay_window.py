@@ -70,7 +70,7 @@ def test_a_partition_with_nothing_unconfirmed_may_always_send() -> None:
     window = ReplayWindow(limit=2)
     batch = [Message("t", 0, 0), Message("t", 0, 5)]
     window.taken(batch)
-    assert spans(batch) == {("t", 0): Span(2, 6)}
+    assert spans(batch) == {("t", 0): Span(messages=2, end=6, first=0)}
     assert window.may_send(spans(batch))
     assert ReplayWindow(limit=1).may_send(spans(batch))  # over the limit alone: never stuck
 
