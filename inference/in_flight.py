@@ -74,6 +74,11 @@ class InFlightBatches:
         )
         self._inflight.append(InFlight(batch, future, spans))
 
+    def advance(self) -> None:
+        """:meth:`finish_done`, then :meth:`settle`."""
+        self.finish_done()
+        self.settle()
+
     def finish_done(self) -> None:
         """Send, in batch order, every batch whose scores are ready and that the replay
         window lets go."""

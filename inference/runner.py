@@ -185,8 +185,7 @@ class InferenceRunner:
             self._poll()
             # Scored batches move on and acknowledgements are seen before the loop spends
             # milliseconds preparing the next batch.
-            self._batches.finish_done()
-            self._batches.settle()
+            self._batches.advance()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
             idle = not self._batches.scoring
             if self._batches.scoring < self._settings.queue_depth and self._batcher.ready(
@@ -195,9 +194,7 @@ class InferenceRunner:
                 generation = self._generation
                 items, spans = self._take()
                 started = self._preparer.start(items)
-                # Scored batches go out while the feature source builds its reply.
-                self._batches.finish_done()
-                self._batches.settle()
+                self._batches.advance()  # while the feature source builds its reply
                 try:
                     batch = self._preparer.finish(started, self._waiter(should_stop))
                 except _Stopped:
@@ -206,8 +203,7 @@ class InferenceRunner:
                 # moved; the new owner reads it again from the committed offsets.
                 if generation == self._generation:
                     self._submit(batch, spans)
-            self._batches.finish_done()
-            self._batches.settle()
+            self._batches.advance()
             self._commits.flush()
             if now >= next_lag:
                 next_lag = now + LAG_REPORT_S
