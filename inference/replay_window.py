@@ -39,15 +39,18 @@ Spans = Mapping[Partition, Span]
 def spans(messages: Iterable[Any]) -> dict[Partition, Span]:
     """Per partition, the messages of a batch (confluent-kafka ``Message`` objects, in order
     within each partition)."""
-    out: dict[Partition, Span] = {}
+    counts: dict[Partition, int] = {}
+    firsts: dict[Partition, int] = {}
+    lasts: dict[Partition, int] = {}
     for message in messages:
         key = (message.topic(), message.partition())
-        found, offset = out.get(key), message.offset()
-        if found is None:
-            out[key] = Span(1, offset + 1, offset)
+        offset = message.offset()
+        if key in counts:
+            counts[key] += 1
         else:
-            out[key] = Span(found.messages + 1, offset + 1, found.first)
-    return out
+            counts[key], firsts[key] = 1, offset
+        lasts[key] = offset
+    return {key: Span(count, lasts[key] + 1, firsts[key]) for key, count in counts.items()}
 
 
 def next_offsets(batch: Spans) -> list[TopicPartition]:

@@ -41,7 +41,7 @@ from inference.preparation import BatchPreparer
 from inference.replay_window import ReplayWindow, Spans
 from inference.routing import Router
 from inference.settings import InferenceSettings
-from inference.stages import PreparedBatch, usable
+from inference.stages import PreparedBatch, usable_messages
 from inference.transactions import BatchTransactions
 from schemas import TransactionDecoder
 from streams.kafka.clients import make_consumer, make_producer
@@ -229,7 +229,7 @@ class InferenceRunner:
         self._pauses.apply(self._holding)
         polled = self._require_consumer().consume(max_messages, timeout_s)
         now_ms = int(time.time() * 1000)
-        self._batcher.add((m, now_ms) for m in polled if usable(m, self._metrics))
+        self._batcher.add([(m, now_ms) for m in usable_messages(polled, self._metrics)])
 
     def _take(self) -> tuple[list[tuple[Any, int]], Spans]:
         items = self._batcher.take(self.replay.room)

@@ -89,6 +89,15 @@ def drop_non_finite(
     return kept, table.take(np.flatnonzero(finite)), dead
 
 
+def usable_messages(polled: Sequence[Any], metrics: InferenceMetrics) -> list[Any]:
+    """The polled messages that carry records (errors are logged and counted)."""
+    good = [m for m in polled if m.error() is None]
+    if len(good) < len(polled):
+        for msg in polled:
+            usable(msg, metrics)
+    return good
+
+
 def usable(msg: Any, metrics: InferenceMetrics) -> bool:
     """Whether a polled message carries a record (errors are logged and counted)."""
     error = msg.error()
