@@ -15,7 +15,7 @@ from inference.commits import OffsetCommitter
 from inference.exceptions import ScoringError
 from inference.metrics import InferenceMetrics
 from inference.output import PendingBatch, PredictionSink
-from inference.replay_window import ReplayWindow, Spans, next_offsets
+from inference.replay_window import ReplayWindow, Spans, offsets_after
 from inference.routing import Router
 from inference.stages import InFlight, PreparedBatch, score_batch
 from inference.transactions import BatchTransactions
@@ -140,13 +140,13 @@ class InFlightBatches:
             pending = sink.send(item.batch, scored)
         else:
             send = lambda: sink.send(item.batch, scored)  # noqa: E731
-            pending = transactions.deliver(send, next_offsets(item.spans))
+            pending = transactions.deliver(send, offsets_after(item.spans))
         self._acking.append((pending, item.spans))
 
     def _commit(self, batch: PreparedBatch, spans: Spans) -> None:
         self.scored_events += len(batch.events)
         self.dead_lettered += len(batch.dead)
-        offsets = next_offsets(spans)
+        offsets = offsets_after(spans)
         if self._transactions() is None:
             self._commits.delivered(offsets, len(batch.messages))
         else:

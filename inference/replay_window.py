@@ -53,11 +53,11 @@ def spans(messages: Iterable[Any]) -> dict[Partition, Span]:
     return {key: Span(count, lasts[key] + 1, firsts[key]) for key, count in counts.items()}
 
 
-def next_offsets(batch: Spans) -> list[TopicPartition]:
+def offsets_after(batch: Spans) -> list[TopicPartition]:
     """The offsets to commit once a batch with these spans is delivered.
 
     Example:
-        >>> next_offsets({("t", 3): Span(messages=2, end=10, first=7)})
+        >>> offsets_after({("t", 3): Span(messages=2, end=10, first=7)})
         [TopicPartition{topic=t,partition=3,offset=10,leader_epoch=None,error=None}]
     """
     return [
