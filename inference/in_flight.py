@@ -57,9 +57,20 @@ class InFlightBatches:
         self.dead_lettered = 0  # records whose dead letters the broker acknowledged
 
     @property
-    def scoring(self) -> int:
-        """Batches submitted whose scores have not been sent yet."""
+    def unsent(self) -> int:
+        """Batches submitted and not sent yet."""
         return len(self._inflight)
+
+    @property
+    def scored(self) -> int:
+        """Batches scored and not sent yet (held back by the replay window, or behind one
+        that is)."""
+        return sum(1 for item in self._inflight if item.scores.done())
+
+    @property
+    def scoring(self) -> int:
+        """Batches submitted whose scores are not ready yet."""
+        return self.unsent - self.scored
 
     @property
     def acking(self) -> int:

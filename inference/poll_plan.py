@@ -29,6 +29,7 @@ class PollPlan:
 def plan_poll(
     *,
     scoring: int,
+    scored: int = 0,
     acking: int,
     queue_depth: int,
     max_batch_size: int,
@@ -39,7 +40,9 @@ def plan_poll(
     """The next poll of the loop.
 
     Args:
-        scoring: Batches submitted and not sent yet.
+        scoring: Batches submitted whose scores are not ready yet.
+        scored: Batches scored and not sent yet: held back until a commit is confirmed
+            (the replay window bounds them, so they do not fill the pipeline).
         acking: Batches sent and not all acknowledged yet.
         queue_depth: Batches that may be scoring at once.
         max_batch_size: Events in a full batch.
@@ -62,7 +65,7 @@ def plan_poll(
     deadline_s = BUSY_POLL_S if held else wait_s
     if full:
         timeout_s = FULL_POLL_S
-    elif scoring or acking:
+    elif scoring or scored or acking:
         # Work downstream: come back soon to hand on scores and serve acknowledgements
         # (a batch's latency ends when its acknowledgement is seen, not when it arrives).
         timeout_s = min(BUSY_POLL_S, deadline_s)

@@ -183,8 +183,7 @@ class InferenceRunner:
             # Between batches: batches already submitted keep the router they captured.
             self.router = self._models.poll() or self.router
             self._poll()
-            # Scored batches move on and acknowledgements are seen before the loop spends
-            # milliseconds preparing the next batch.
+            # Scored batches move on and acknowledgements are seen before the next batch's work.
             self._batches.advance()
             # An idle pipeline takes what was polled at once; a busy one lets the batch grow.
             idle = not self._batches.scoring
@@ -210,10 +209,11 @@ class InferenceRunner:
                 self._metrics.report_lag(self._require_consumer())
 
     def _poll(self) -> None:
-        s, batcher = self._settings, self._batcher
+        s, batcher, batches = self._settings, self._batcher, self._batches
         plan = plan_poll(
-            scoring=self._batches.scoring,
-            acking=self._batches.acking,
+            scoring=batches.scoring,
+            scored=batches.scored,
+            acking=batches.acking,
             queue_depth=s.queue_depth,
             max_batch_size=s.max_batch_size,
             waiting=len(batcher),
@@ -273,7 +273,7 @@ class InferenceRunner:
         self._generation += 1
         if self._aborted.is_set():
             return
-        finished = self._batches.scoring
+        finished = self._batches.unsent
         self._drain(final=False)
         dropped = self._batcher.clear()
         revoked = [(tp.topic, tp.partition) for tp in partitions]

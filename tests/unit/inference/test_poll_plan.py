@@ -28,6 +28,13 @@ def test_work_downstream_brings_the_loop_back_soon() -> None:
         assert plan.timeout_s == BUSY_POLL_S and not plan.hold
 
 
+def test_scored_batches_held_for_a_commit_bring_the_loop_back_soon_but_hold_nothing() -> None:
+    # They wait for a commit's answer, which a poll serves; the replay window bounds them,
+    # and pausing for them would drop what the consumer had fetched ahead.
+    plan = plan_poll(**{**BASE, "scored": 6})
+    assert plan.timeout_s == BUSY_POLL_S and not plan.hold
+
+
 def test_a_full_pipeline_holds_every_partition() -> None:
     for full in ({"scoring": 4}, {"acking": 8}):
         plan = plan_poll(**{**BASE, **full})
