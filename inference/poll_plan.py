@@ -29,7 +29,7 @@ class PollPlan:
 def plan_poll(
     *,
     scoring: int,
-    scored: int = 0,
+    scored: int,
     acking: int,
     queue_depth: int,
     max_batch_size: int,
@@ -52,7 +52,7 @@ def plan_poll(
         wait_s: Seconds until the oldest waiting event's batch deadline.
 
     Example:
-        >>> plan_poll(scoring=0, acking=0, queue_depth=4, max_batch_size=100, waiting=0,
+        >>> plan_poll(scoring=0, scored=0, acking=0, queue_depth=4, max_batch_size=100, waiting=0,
         ...           held=False, wait_s=0.02)
         PollPlan(hold=False, max_messages=200, timeout_s=0.02)
     """

@@ -60,14 +60,17 @@ class BatchPreparer:
         decoded = decode_batch(messages, self._events_codec, STAGE)
         requested = time.perf_counter()
         self._metrics.stage_seconds.labels("decode").observe(requested - started)
+        events = [r for _, r in decoded.records]
         features: Callable[[], FeatureTable] | InfrastructureError | None = None
-        if decoded.records:
+        if events:
             try:
-                features = self._builder.start([r for _, r in decoded.records])
+                features = self._builder.start(events)
             except InfrastructureError as exc:
                 features = exc  # finish waits and retries
         fetch_s = time.perf_counter() - requested
-        return StartedBatch(items, decoded.records, decoded.dead, features, fetch_s)
+        return StartedBatch(
+            items, messages, decoded.records, events, decoded.dead, features, fetch_s
+        )
 
     def finish(self, batch: StartedBatch, wait: Callable[[float], None]) -> PreparedBatch:
         """:meth:`prepare`'s second step: wait for the features (retrying while the source
@@ -77,8 +80,9 @@ class BatchPreparer:
             table = self._fetch_features(batch, wait)
             records, table, invalid = drop_non_finite(records, table, STAGE)
             dead = [*dead, *invalid]
-        events = [record for _, record in records]
-        messages = [m for m, _ in batch.items]
+        # The decoded events, unless non-finite features dead-lettered some of them.
+        events = batch.events if records is batch.records else [r for _, r in records]
+        messages = batch.messages
         if len(records) == len(messages):  # records keep the messages' order
             polled_ms = [t for _, t in batch.items]
         else:
@@ -87,8 +91,7 @@ class BatchPreparer:
         return PreparedBatch(messages, events, table if events else None, dead, polled_ms)
 
     def _fetch_features(self, batch: StartedBatch, wait: Callable[[float], None]) -> FeatureTable:
-        events = [r for _, r in batch.records]
-        attempt, fetch_s = batch.features, batch.fetch_s
+        events, attempt, fetch_s = batch.events, batch.features, batch.fetch_s
         delay = self._retry_initial_s
         while True:
             started = time.perf_counter()
@@ -118,7 +121,9 @@ class StartedBatch:
 
     Attributes:
         items: Polled messages and the wall time each was polled (ms).
+        messages: The polled messages alone.
         records: Decoded messages.
+        events: The decoded records alone.
         dead: Messages that could not be decoded.
         features: Finishes the feature read; the error if sending it failed; None if
             nothing was decoded.
@@ -126,7 +131,9 @@ class StartedBatch:
     """
 
     items: list[tuple[Any, int]]
+    messages: list[Any]
     records: Decoded
+    events: list[dict[str, Any]]
     dead: list[DeadLetter]
     features: Callable[[], FeatureTable] | InfrastructureError | None
     fetch_s: float

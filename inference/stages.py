@@ -90,18 +90,13 @@ def drop_non_finite(
 
 
 def usable_messages(polled: Sequence[Any], metrics: InferenceMetrics) -> list[Any]:
-    """The polled messages that carry records (errors are logged and counted)."""
+    """The polled messages that carry records; errors other than a partition's end are
+    logged and counted."""
     good = [m for m in polled if m.error() is None]
     if len(good) < len(polled):
         for msg in polled:
-            usable(msg, metrics)
+            error = msg.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                metrics.errors.labels("consumer").inc()
+                log.warning("consumer error: %s", error)
     return good
-
-
-def usable(msg: Any, metrics: InferenceMetrics) -> bool:
-    """Whether a polled message carries a record (errors are logged and counted)."""
-    error = msg.error()
-    if error is not None and error.code() != KafkaError._PARTITION_EOF:
-        metrics.errors.labels("consumer").inc()
-        log.warning("consumer error: %s", error)
-    return error is None

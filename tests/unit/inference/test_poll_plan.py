@@ -7,6 +7,7 @@ from inference.poll_plan import BUSY_POLL_S, FULL_POLL_S, IDLE_POLL_S, plan_poll
 
 BASE = {
     "scoring": 0,
+    "scored": 0,
     "acking": 0,
     "queue_depth": 4,
     "max_batch_size": 100,
