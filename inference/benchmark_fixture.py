@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
-import redis
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from inference.model_provider import ModelArtifact
@@ -19,7 +18,8 @@ from streams.kafka.admin import create_topics
 from streams.kafka.clients import make_admin
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
-from streams.settings import KafkaSettings
+from streams.redis_client import make_redis
+from streams.settings import KafkaSettings, RedisSettings
 from training.onnx_export import export_onnx
 from training.request_features import RequestFeatures
 
@@ -37,7 +37,8 @@ class Fixture:
         world = SyntheticWorld(WorldConfig(seed=seed, cards=2000))
         self.events = [e for e, _ in world.events(EVENTS)]
         self.prefix = f"benchinf-{uuid.uuid4().hex[:6]}"
-        store = RedisOnlineStore(redis.Redis.from_url(redis_url), prefix=self.prefix)
+        # The client the service builds (its reply parser included).
+        store = RedisOnlineStore(make_redis(RedisSettings(url=redis_url)), prefix=self.prefix)
         for view in list_views():
             aggregator = FeatureAggregator(view, allowed_lateness_ms=2**40)
             batch = [

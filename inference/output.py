@@ -27,10 +27,11 @@ from streams.settings import KafkaSettings
 class PendingBatch:
     """A batch whose records are queued; ``remaining`` counts unacknowledged ones.
 
-    ``acked_at`` is when the broker acknowledged the last of them (wall time, an upper
-    bound): ``queued_at`` (after the last record was queued) plus the longest
-    produce-to-acknowledgement time librdkafka reports. Delivery reports only reach Python
-    when the loop polls, so the moment they are seen would also count the loop's own work.
+    ``acked_at`` is an upper bound of when the broker acknowledged the last of them (wall
+    time): ``queued_at`` (after the last record was queued) plus the longest latency
+    librdkafka gives a record. That latency ends when the record's delivery report reaches
+    Python, which is when the loop next polls the producer, so a loop held up elsewhere (a
+    slow feature read) shows here as a slow acknowledgement.
     """
 
     batch: PreparedBatch

@@ -11,6 +11,7 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 
 from streams.exceptions import InfrastructureError
+from streams.redis_quickack import QuickAckParser
 from streams.resp_packer import JoinedRespPacker
 from streams.settings import RedisSettings
 
@@ -40,10 +41,13 @@ def make_redis(settings: RedisSettings, *, large_values: bool = False) -> SyncCl
 
     ``large_values`` is for clients that mostly send values of kilobytes (the aggregators'
     rows): their commands are packed by :class:`~streams.resp_packer.JoinedRespPacker`.
+    A single server's replies are read with :class:`~streams.redis_quickack.QuickAckParser`
+    (online-feature reads return half a megabyte a batch).
     """
     url, options = _options(settings)
     if settings.cluster:
         return RedisCluster.from_url(url, **options)
+    options["parser_class"] = QuickAckParser
     if large_values:
         options["command_packer"] = JoinedRespPacker()
     return redis.Redis.from_url(url, **options)
