@@ -1,4 +1,4 @@
-"""Idempotent topic creation and listing."""
+"""Idempotent topic creation, listing and deletion."""
 
 from __future__ import annotations
 
@@ -65,3 +65,22 @@ def list_topics(admin: AdminClient, timeout_s: float = 10.0) -> dict[str, TopicI
         for name, topic in metadata.topics.items()
         if not name.startswith("__")
     }
+
+
+def delete_topics(admin: AdminClient, names: Sequence[str], timeout_s: float = 15.0) -> None:
+    """Delete ``names``; topics already gone are not an error.
+
+    Raises:
+        InfrastructureError: When the broker refuses or does not answer.
+    """
+    if not names:
+        return
+    for name, future in admin.delete_topics(list(names), operation_timeout=timeout_s).items():
+        try:
+            future.result(timeout=timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if not (
+                isinstance(error, KafkaError) and error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+            ):
+                raise InfrastructureError(f"cannot delete topic {name}: {exc}") from exc

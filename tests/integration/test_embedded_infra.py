@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import redis
 
 from streams.infra.process import pid_alive
 from streams.infra.stack import InfraState, resolve_infra, stack_status, start_stack, stop_stack
-from streams.kafka.admin import create_topics, list_topics
+from streams.kafka.admin import create_topics, delete_topics, list_topics
 from streams.kafka.clients import make_admin
 from streams.kafka.topics import TopicCatalogue
 from streams.settings import InfraSettings, KafkaSettings, RedisSettings
@@ -62,3 +63,16 @@ def test_resolve_prefers_the_environment_and_falls_back_to_embedded(tmp_path: Pa
         assert redis_settings.url == state.redis_url
     finally:
         stop_stack(home)
+
+
+def test_deleted_topics_are_gone_and_deleting_again_is_no_error(
+    kafka_settings: KafkaSettings,
+) -> None:
+    admin = make_admin(kafka_settings)
+    catalogue = TopicCatalogue(prefix=f"del-{uuid.uuid4().hex[:6]}.", partitions=2)
+    names = [spec.name for spec in catalogue.specs()]
+    create_topics(admin, catalogue.specs())
+    assert set(names) <= set(list_topics(admin))
+    delete_topics(admin, names)
+    assert not set(names) & set(list_topics(admin))
+    delete_topics(admin, names)
