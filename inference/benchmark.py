@@ -22,21 +22,15 @@ def inference_benchmark(context: Any, seed: int) -> dict[str, Any]:
     fx = Fixture(kafka, redis_url, seed)
     result: dict[str, Any] = {"events": EVENTS, "model_trees": 100}
     result["events_per_s"] = run_consumer(fx, fx.topics(EVENTS), EVENTS, consumer_settings())
-    fx.release()
     result["passthrough_events_per_s"] = run_passthrough(fx, fx.topics(EVENTS), EVENTS)
-    fx.release()
     result["naive_events_per_s"] = run_naive(fx, fx.topics(SWEEP_EVENTS), SWEEP_EVENTS)
-    fx.release()
     result["speedup_vs_naive"] = result["events_per_s"] / result["naive_events_per_s"]
     result["share_of_passthrough"] = result["events_per_s"] / result["passthrough_events_per_s"]
     for size in (64, 256, 1024):
         result[f"events_per_s_batch_{size}"] = run_consumer(
             fx, fx.topics(SWEEP_EVENTS), SWEEP_EVENTS, consumer_settings(max_batch_size=size)
         )
-        fx.release()
-    result["events_per_s_2_consumers"] = run_two_processes(fx)
-    fx.release()
+        result["events_per_s_2_consumers"] = run_two_processes(fx)
     result["broker_p99_ms_at_5k"] = broker_latency_ms(kafka, RATE, LATENCY_SECONDS)["p99"]
     result.update(measure_latency(fx))
-    fx.release()
     return result

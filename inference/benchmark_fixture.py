@@ -54,22 +54,22 @@ class Fixture:
         model = HistGradientBoostingClassifier(max_iter=100, random_state=seed).fit(x, y)
         self.model = ModelArtifact.of("bench", "1", export_onnx(model, names), names, 0.5)
         self.redis_url = redis_url
-        self._made: list[TopicCatalogue] = []
+        self._current: TopicCatalogue | None = None
 
     def topics(self, n: int) -> TopicCatalogue:
-        """Fresh topics with the first ``n`` events produced."""
+        """Fresh topics with the first ``n`` events produced, for one measurement.
+
+        The previous measurement's topics are deleted first: the embedded broker answers
+        slower as topics accumulate (acknowledgement p50 3.2 → 4.6 ms with 300 more topics
+        of 4 partitions, back to 3.2 once they were deleted), and each makes a dozen.
+        """
+        admin = make_admin(self.kafka)
+        if self._current is not None:
+            delete_topics(admin, [spec.name for spec in self._current.specs()])
         topics = TopicCatalogue(prefix=f"bench-{uuid.uuid4().hex[:6]}.", partitions=4)
-        create_topics(make_admin(self.kafka), topics.specs())
-        self._made.append(topics)
+        create_topics(admin, topics.specs())
+        self._current = topics
         producer = RecordProducer(self.kafka, topics.events, "transaction", "card_id")
         producer.send_many(self.events[:n])
         producer.flush()
         return topics
-
-    def release(self) -> None:
-        """Delete the topics made so far: the embedded broker answers slower as topics
-        accumulate (acknowledgement p50 3.2 → 4.6 ms with 300 more topics of 4 partitions,
-        back to 3.2 once they were deleted), and each measurement makes a dozen."""
-        admin = make_admin(self.kafka)
-        while self._made:
-            delete_topics(admin, [spec.name for spec in self._made.pop().specs()])
