@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from pathlib import Path
 
@@ -27,10 +28,17 @@ RECOVERY_PARTITIONS = 1
 
 
 def ensure_recovery_dir(path: Path) -> RecoveryConfig:
-    """A recovery database directory, initialised on first use."""
-    if not any(path.glob("part-*.sqlite3")):
-        path.mkdir(parents=True, exist_ok=True)
-        init_db_dir(path, RECOVERY_PARTITIONS)  # type: ignore[no-untyped-call]
+    """A recovery database directory, initialised on first use.
+
+    The processes of a Bytewax cluster may share the directory and start together: the
+    first to take the lock beside it initialises it, the others find it done (initialising
+    twice fails: "UNIQUE constraint failed: parts.part_index").
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    with (path.parent / f".{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(path.glob("part-*.sqlite3")):
+            init_db_dir(path, RECOVERY_PARTITIONS)  # type: ignore[no-untyped-call]
     return RecoveryConfig(path)  # type: ignore[no-untyped-call]
 
 
