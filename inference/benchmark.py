@@ -30,7 +30,7 @@ def inference_benchmark(context: Any, seed: int) -> dict[str, Any]:
         result[f"events_per_s_batch_{size}"] = run_consumer(
             fx, fx.topics(SWEEP_EVENTS), SWEEP_EVENTS, consumer_settings(max_batch_size=size)
         )
-        result["events_per_s_2_consumers"] = run_two_processes(fx)
+    result["events_per_s_2_consumers"] = run_two_processes(fx)
     result["broker_p99_ms_at_5k"] = broker_latency_ms(kafka, RATE, LATENCY_SECONDS)["p99"]
     result.update(measure_latency(fx))
     return result
