@@ -130,7 +130,7 @@ class InferenceRunner:
         self.router = self._loader.load()
         self._metrics.report_models(self.router)
         transactional = {"transactional.id": s.transactional_id} if s.transactional_id else {}
-        producer = make_producer(self._kafka, **{"linger.ms": 2, **transactional})
+        producer = make_producer(self._kafka, **{"linger.ms": s.linger_ms, **transactional})
         sink = PredictionSink(producer, self._kafka, self._topics, self._metrics)
         # A transactional producer sends only inside transactions: the model-event watcher's
         # dead letters need a plain one.
