@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from confluent_kafka import Producer
 
+import inference.runner as runner_module
 from inference.routing import entity_bucket
+from streams.kafka.clients import make_producer
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.topics import TopicCatalogue
 from streams.reader import TopicReader
@@ -27,9 +31,20 @@ N = 2000
 
 
 def test_every_event_has_one_served_prediction_and_shadow_stays_apart(
-    kafka_settings: KafkaSettings, topics: TopicCatalogue, group_id: str
+    kafka_settings: KafkaSettings,
+    topics: TopicCatalogue,
+    group_id: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service = start_runner(kafka_settings, topics, settings_for(group_id), default_models())
+    linger: list[object] = []
+
+    def producer(kafka: KafkaSettings, **overrides: Any) -> Producer:
+        linger.append(overrides.get("linger.ms"))
+        return make_producer(kafka, **overrides)
+
+    monkeypatch.setattr(runner_module, "make_producer", producer)
+    settings = settings_for(group_id, linger_ms=0.5)
+    service = start_runner(kafka_settings, topics, settings, default_models())
     produce_events(kafka_settings, topics, range(N))
     garbage = [b"\x00\xff not avro", b"\xc3\x01" + bytes(8) + b"\x02"]
     outside = Producer({"bootstrap.servers": kafka_settings.bootstrap_servers})
@@ -39,6 +54,7 @@ def test_every_event_has_one_served_prediction_and_shadow_stays_apart(
     wait_for(lambda: service.runner.scored_events >= N, what="all events scored")
     wait_for(lambda: service.runner.dead_lettered >= len(garbage), what="dead letters")
     service.close()
+    assert linger == [0.5]  # the prediction producer's, from the settings
 
     served = read_predictions(kafka_settings, topics.predictions)
     shadow = read_predictions(kafka_settings, topics.predictions_shadow)
