@@ -16,9 +16,11 @@ A row whose fixed-point limbs are beyond their exact range makes :func:`kernel_t
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +34,24 @@ from streams.features.ring_totals import Family, RingIndex, ring_index
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger(__name__)
+
+
+def _compiled(function: F) -> F:
+    """Compiled without the GIL, the machine code cached on disk where numba can write it:
+    beside this module, else in the user's cache directory. A read-only install run by a
+    user without a writable home has neither, and numba then refuses to define the function
+    at import; it is compiled in memory instead (once per process, at the feature source's
+    warm-up), or with ``NUMBA_CACHE_DIR`` set, cached there."""
+    try:
+        return cast(F, njit(nogil=True, cache=True)(function))
+    except RuntimeError as exc:
+        if "cannot cache" not in str(exc):
+            raise
+        log.info("no writable numba cache directory: %s compiled in memory", function.__name__)
+        return cast(F, njit(nogil=True)(function))
 
 
 @dataclass(frozen=True)
@@ -94,7 +114,7 @@ def _plan(view: FeatureView) -> _Plan:
     )
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def _segment_sum(
     row: FloatArray, kept: BoolArray, cells: IntArray, slots: IntArray, start: int, end: int
 ) -> float:
@@ -105,7 +125,7 @@ def _segment_sum(
     return total
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def _segment_max(
     row: FloatArray, kept: BoolArray, cells: IntArray, slots: IntArray, start: int, end: int
 ) -> float:
@@ -116,7 +136,7 @@ def _segment_max(
     return best
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def _segment_min(
     row: FloatArray, kept: BoolArray, cells: IntArray, slots: IntArray, start: int, end: int
 ) -> float:
@@ -127,7 +147,7 @@ def _segment_min(
     return best
 
 
-@njit(nogil=True, cache=True)
+@_compiled
 def _totals(
     cells: FloatArray,
     extra: FloatArray,
