@@ -41,10 +41,10 @@ log = logging.getLogger(__name__)
 
 def _compiled(function: F) -> F:
     """Compiled without the GIL, the machine code cached on disk where numba can write it:
-    beside this module, else in the user's cache directory. A read-only install run by a
-    user without a writable home has neither, and numba then refuses to define the function
-    at import; it is compiled in memory instead (once per process, at the feature source's
-    warm-up), or with ``NUMBA_CACHE_DIR`` set, cached there."""
+    in ``NUMBA_CACHE_DIR`` if set, else beside this module, else in the user's cache
+    directory. A read-only install run by a user without a writable home has none of them,
+    and numba then refuses to define the function at import; it is compiled in memory
+    instead (once per process, at the feature source's warm-up)."""
     try:
         return cast(F, njit(nogil=True, cache=True)(function))
     except RuntimeError as exc:
