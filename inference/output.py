@@ -89,15 +89,16 @@ class PredictionSink:
         now_ms = int(pending.started_at * 1000)
         metrics = self._metrics
         if batch.table is not None:
-            outgoing = build_predictions(
+            queued = []
+            for outgoing in build_predictions(
                 batch.events, batch.table, scored, batch.polled_at_ms, now_ms
-            )
-            pending.remaining += len(outgoing)
-            for prediction in outgoing:
-                topic, encoder = self._served if prediction.served else self._shadow
-                self._produce(
-                    topic, encoder.encode(prediction.record), prediction.key, pending.acknowledged
-                )
+            ):
+                topic, encoder = self._served if outgoing.served else self._shadow
+                queued.append((topic, encoder.encode_part(outgoing.columns), outgoing.keys))
+            pending.remaining += sum(len(values) for _, values, _ in queued)
+            for topic, values, keys in queued:
+                for value, key in zip(values, keys, strict=True):
+                    self._produce(topic, value, key, pending.acknowledged)
             for part in scored:  # one record per row of each part
                 metrics.predictions.labels(part.variant.value).inc(len(part.rows))
             metrics.features_missing.inc(int(batch.table.missing.sum()))

@@ -1,4 +1,4 @@
-"""Turning scored variants into ``prediction.v1`` records (pure)."""
+"""Turning scored variants into ``prediction.v1`` records, a part at a time (pure)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,23 @@ import numpy as np
 
 from inference.features import FeatureTable
 from inference.routing import VariantScores
+from schemas import PredictionColumns
 
 
-class OutgoingPrediction(NamedTuple):
-    """A prediction ready to encode: served ones go to predictions, shadow ones to shadow.
-
-    (A named tuple: one is built per event and variant, and a frozen dataclass cost ~4x as
-    much to build.)
+class OutgoingPart(NamedTuple):
+    """The predictions of one scored variant: served ones go to predictions, shadow ones
+    to the shadow topic.
 
     Attributes:
         served: Destination is the served predictions topic (else the shadow topic).
-        key: Message key: the entity, so an entity's predictions stay in order.
-        record: The ``prediction.v1`` record.
+        keys: Per record, its message key: the entity, so an entity's predictions stay in
+            order.
+        columns: The ``prediction.v1`` records, by column.
     """
 
     served: bool
-    key: bytes
-    record: dict[str, Any]
+    keys: list[bytes]
+    columns: PredictionColumns
 
 
 def build_predictions(
@@ -34,8 +34,8 @@ def build_predictions(
     scored: Sequence[VariantScores],
     polled_at_ms: Sequence[int],
     now_ms: int,
-) -> list[OutgoingPrediction]:
-    """One record per (event, variant) scored.
+) -> list[OutgoingPart]:
+    """One record per (event, variant) scored, a part per variant.
 
     Args:
         events: Decoded events of the batch.
@@ -44,33 +44,27 @@ def build_predictions(
         polled_at_ms: Per event, wall time it was polled (for ``latency_ms``).
         now_ms: Wall time now (``scored_at``).
     """
-    out: list[OutgoingPrediction] = []
-    missing = table.missing.tolist()
-    freshness = table.freshness_ms.tolist()
+    polled = np.asarray(polled_at_ms, dtype=np.int64)
+    out = []
     for part in scored:
-        threshold, served = part.model.threshold, part.served
-        # Whole-part conversions: one numpy call each instead of one per row. Each record's
-        # features stay a float64 row of the part's matrix, which the encoder writes whole.
-        features = np.ascontiguousarray(part.features, dtype=np.float64)
-        scores = part.scores.astype(float).tolist()
-        for j, i in enumerate(part.rows.tolist()):
-            event = events[i]
-            score = scores[j]
-            record = {
-                "event_id": event["event_id"],
-                "entity": event["card_id"],
-                "score": score,
-                "decision": score >= threshold,
-                "threshold": threshold,
-                "model_name": part.model.name,
-                "model_version": part.model.version,
-                "variant": part.variant.value,
-                "features_missing": missing[i],
-                "feature_freshness_ms": None if missing[i] else freshness[i],
-                "latency_ms": float(max(0, now_ms - polled_at_ms[i])),
-                "event_time": int(event["event_time"]),
-                "scored_at": now_ms,
-                "features": features[j],
-            }
-            out.append(OutgoingPrediction(served, str(event["card_id"]).encode(), record))
+        rows = part.rows
+        chosen = [events[i] for i in rows.tolist()]
+        entities = [event["card_id"] for event in chosen]
+        columns = PredictionColumns(
+            event_ids=[event["event_id"] for event in chosen],
+            entities=entities,
+            scores=part.scores.astype(np.float64),
+            threshold=part.model.threshold,
+            model_name=part.model.name,
+            model_version=part.model.version,
+            variant=part.variant.value,
+            missing=table.missing[rows],
+            freshness_ms=table.freshness_ms[rows].astype(np.int64),
+            latency_ms=np.maximum(now_ms - polled[rows], 0).astype(np.float64),
+            event_times=np.array([int(event["event_time"]) for event in chosen], np.int64),
+            scored_at=now_ms,
+            # Each record's features are a float64 row, which the encoder writes whole.
+            features=np.ascontiguousarray(part.features, dtype=np.float64),
+        )
+        out.append(OutgoingPart(part.served, [str(e).encode() for e in entities], columns))
     return out

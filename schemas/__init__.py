@@ -21,6 +21,7 @@ from schemas.exceptions import (
     SchemaViolationError,
     UnknownFingerprintError,
 )
+from schemas.prediction_columns import PredictionColumns
 from schemas.prediction_encoder import PredictionEncoder
 from schemas.transaction_decoder import TransactionDecoder
 
@@ -29,6 +30,7 @@ __all__ = [
     "DecodeError",
     "IncompatibleSchemaError",
     "InvalidValueError",
+    "PredictionColumns",
     "PredictionEncoder",
     "SchemaCatalog",
     "SchemaError",

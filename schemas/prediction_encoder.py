@@ -22,6 +22,7 @@ import numpy as np
 from schemas import single_object
 from schemas.codec import AvroCodec
 from schemas.layout import Layout, layout_of
+from schemas.prediction_columns import PredictionColumns, Unsupported, write_records
 from schemas.validators import check_prediction
 from schemas.varint import zigzag
 
@@ -155,6 +156,16 @@ class PredictionEncoder:
         self.encode: Callable[[Mapping[str, Any]], bytes] = (
             self._encode_fast if self.fast else self._encode_codec
         )
+
+    def encode_part(self, part: PredictionColumns) -> list[bytes]:
+        """Every record of a scored part, in order: as :meth:`encode` writes them one by one
+        (see :mod:`~schemas.prediction_columns`), several times faster."""
+        if self.fast:
+            try:
+                return write_records(part, self._header)
+            except Unsupported:
+                pass
+        return [self.encode(record) for record in part.records()]
 
     def _encode_codec(self, record: Mapping[str, Any]) -> bytes:
         return self._codec.encode(record, trusted=True)

@@ -30,21 +30,21 @@ def test_records_name_model_version_variant_and_encode_as_prediction_v1() -> Non
     table = _table([[1.0, 2.0], [3.0, 4.0]], [False, True])
     scored = Router(model, None, shadow).score(table, ["c-a", "c-b"])
     out = build_predictions(events, table, scored, [1000, 1000], now_ms=1250)
-    assert [(p.served, p.record["variant"], p.record["model_version"]) for p in out] == [
-        (True, "CHAMPION", "4"),
-        (True, "CHAMPION", "4"),
-        (False, "SHADOW", "5"),
-        (False, "SHADOW", "5"),
+    assert [(p.served, p.columns.variant, p.columns.model_version, p.keys) for p in out] == [
+        (True, "CHAMPION", "4", [b"c-a", b"c-b"]),
+        (False, "SHADOW", "5", [b"c-a", b"c-b"]),
     ]
-    first = out[0].record
-    assert out[0].key == b"c-a"
+    first, second = out[0].columns.records()
+    assert first["event_id"] == "e-1" and first["entity"] == "c-a"
     assert first["features"].tolist() == [1.0, 2.0]
     assert first["features_missing"] is False and first["feature_freshness_ms"] == 5
-    assert out[1].record["feature_freshness_ms"] is None
+    assert second["features_missing"] is True and second["feature_freshness_ms"] is None
     assert first["latency_ms"] == 250.0 and first["decision"] == (first["score"] >= 0.5)
+    assert first["scored_at"] == 1250 and first["event_time"] == events[0]["event_time"]
     codec = AvroCodec(default_catalog(), "prediction")
-    decoded = codec.decode(PredictionEncoder(codec).encode(first))
-    assert decoded["event_id"] == "e-1" and decoded["features"] == [1.0, 2.0]
+    written = PredictionEncoder(codec).encode_part(out[0].columns)
+    assert [codec.decode(data)["event_id"] for data in written] == ["e-1", "e-2"]
+    assert codec.decode(written[0])["features"] == [1.0, 2.0]
 
 
 def test_non_finite_rows_become_dead_letters() -> None:
