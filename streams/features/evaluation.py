@@ -28,7 +28,7 @@ IntArray = npt.NDArray[np.int64]
 # rows: 5.1 vs 6.0 ms).
 ONE_PASS_ROWS = 256
 # Float64 ulps of E[x**2] a variance must exceed to count (see ``_variance``).
-_NOISE_ULPS = 4.0
+NOISE_ULPS = 4.0
 
 
 def _ints(values: list[int]) -> IntArray:
@@ -230,7 +230,7 @@ def _variance(square: FloatArray, mean: FloatArray) -> FloatArray:
     """
     variance = square - mean * mean
     noise = (
-        _NOISE_ULPS * np.finfo(np.float64).eps * np.abs(square)
+        NOISE_ULPS * np.finfo(np.float64).eps * np.abs(square)
         + (2.0 * np.abs(mean) + 1.0) * 2.0**-QUANTUM_BITS
     )
     out: FloatArray = np.where(variance > noise, variance, 0.0)

@@ -1,16 +1,16 @@
-"""The online read's window totals in one compiled pass over the stored rows.
+"""The online read's features in one compiled pass over the stored rows.
 
-An online read evaluates each scored event against its entity's row at the event's time. The
-numpy way copies every event's row (``RowBatch.take``), then masks and reduces it in a dozen
-passes: ~8 µs an event in the inference consumer, most of the loop thread's feature time.
-This kernel (numba, GIL released) reads each event's row where it lies in the decoded blob
-and produces the same moment totals as :func:`~streams.features.ring_totals.ring_totals`,
-the distinct counts of ``evaluation._distinct`` and the recency cells, bit for bit: counts
-are whole numbers, fixed-point limbs are summed as int64 and extremes are exact, so the
-order of the additions cannot change a result. The derived features are then computed by the
-same numpy code as every other evaluation (``evaluation.derive``).
+The numpy way copies every event's row (``RowBatch.take``), masks and reduces it in a dozen
+passes and derives the features in a dozen more. This kernel (numba, GIL released) reads each
+event's row where it lies in the decoded blob and produces the same moment totals as
+:func:`~streams.features.ring_totals.ring_totals`, distinct counts and recency cells, bit for
+bit (counts are whole numbers, fixed-point limbs are summed as int64, extremes are exact: the
+order of the additions cannot change a result), then derives the features from them by the
+operations of ``evaluation.derive`` in the same order (see
+:mod:`~streams.features.online_derive`). Everything it uses from other modules comes in as
+an argument: numba's on-disk cache keeps a global's value as it was compiled.
 
-A row whose fixed-point limbs are beyond their exact range makes :func:`kernel_totals` return
+A row whose fixed-point limbs are beyond their exact range makes :func:`kernel_features` return
 ``None``; the caller evaluates that read the numpy way, which handles it.
 """
 
@@ -28,7 +28,8 @@ from numba import njit
 
 from streams.features.definitions import FeatureView
 from streams.features.evaluation import plan_of
-from streams.features.fixed_point import EXACT_HI, limb_value
+from streams.features.fixed_point import LIMB_BITS
+from streams.features.online_derive import CONSTANTS, derive_spec
 from streams.features.ring_totals import Family, RingIndex, ring_index
 
 FloatArray = npt.NDArray[np.float64]
@@ -52,25 +53,6 @@ def _compiled(function: F) -> F:
             raise
         log.info("no writable numba cache directory: %s compiled in memory", function.__name__)
         return cast(F, njit(nogil=True)(function))
-
-
-@dataclass(frozen=True)
-class KernelTotals:
-    """Per query: moment totals (as ``ring_totals`` returns them), distinct counts, recency.
-
-    Attributes:
-        additive: ``(n, add columns)`` counts and fixed-point totals.
-        maxima: ``(n, max columns)``.
-        minima: ``(n, min columns)``.
-        distinct: ``(n, distinct_count aggregations)`` values seen in the window.
-        recency: ``(n, recency size)`` the recency segment's cells.
-    """
-
-    additive: FloatArray
-    maxima: FloatArray
-    minima: FloatArray
-    distinct: FloatArray
-    recency: FloatArray
 
 
 @dataclass(frozen=True)
@@ -148,7 +130,48 @@ def _segment_min(
 
 
 @_compiled
-def _totals(
+def _derive_row(
+    out: FloatArray,
+    q: int,
+    totals: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    t: int,
+    spec: IntArray,
+    defaults: FloatArray,
+    bounds: IntArray,
+    constants: FloatArray,
+) -> None:
+    """Query ``q``'s features from its totals at ``t``: ``evaluation.derive`` for one row,
+    operation for operation (see :mod:`~streams.features.online_derive` for ``spec``)."""
+    add, maxima, minima, counted, recent = totals
+    for k in range(bounds[0], bounds[1]):  # count, sum
+        out[q, spec[k, 0]] = add[q, spec[k, 2]]
+    for k in range(bounds[1], bounds[3]):  # mean, then std
+        count = add[q, spec[k, 1]]
+        if not count > 0:
+            out[q, spec[k, 0]] = defaults[k]
+            continue
+        value = add[q, spec[k, 2]] / count
+        if k >= bounds[2]:
+            square = add[q, spec[k, 3]] / count
+            variance = square - value * value
+            noise = constants[3] * abs(square) + (2.0 * abs(value) + 1.0) * constants[4]
+            value = np.sqrt(variance if variance > noise else 0.0)
+        out[q, spec[k, 0]] = value
+    for k in range(bounds[3], bounds[4]):
+        out[q, spec[k, 0]] = maxima[q, spec[k, 2]] if add[q, spec[k, 1]] > 0 else defaults[k]
+    for k in range(bounds[4], bounds[5]):
+        out[q, spec[k, 0]] = minima[q, spec[k, 2]] if add[q, spec[k, 1]] > 0 else defaults[k]
+    for k in range(bounds[5], bounds[6]):
+        out[q, spec[k, 0]] = counted[q, spec[k, 2]]
+    last_time = recent[q, 0]
+    for k in range(bounds[6], bounds[7]):
+        out[q, spec[k, 0]] = recent[q, spec[k, 2]] if last_time >= 0 else defaults[k]
+    for k in range(bounds[7], bounds[8]):
+        out[q, spec[k, 0]] = (t - last_time) / 1000.0 if last_time >= 0 else defaults[k]
+
+
+@_compiled
+def _features(
     cells: FloatArray,
     extra: FloatArray,
     rows: IntArray,
@@ -163,9 +186,17 @@ def _totals(
     limb_rows: int,
     distinct: IntArray,
     recency: IntArray,
-    exact_hi: float,
-) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, FloatArray, FloatArray, bool]:
+    limb_columns: IntArray,
+    limb_bits: int,
+    spec: IntArray,
+    defaults: FloatArray,
+    bounds: IntArray,
+    constants: FloatArray,
+) -> tuple[FloatArray, bool]:
     n = rows.shape[0]
+    out = np.empty((n, spec.shape[0]))
+    exact_hi, hi_weight, lo_weight = constants[0], constants[1], constants[2]
+    lo_mask = (1 << limb_bits) - 1
     add = np.zeros((n, widths[0]))
     maxima = np.zeros((n, widths[1]))
     minima = np.zeros((n, widths[2]))
@@ -196,7 +227,7 @@ def _totals(
                 if kept[l_kept[i]]:
                     value = row[l_cells[i]]
                     if not (value < exact_hi and value > -exact_hi):
-                        return add, maxima, minima, limbs, counted, recent, False
+                        return out, False
                     total += np.int64(value)
             limbs[q, k] = total
         for k in range(x_cols.shape[0]):
@@ -218,25 +249,33 @@ def _totals(
             counted[q, d] = seen
         for i in range(recency[1]):
             recent[q, i] = row[recency[0] + i]
-    return add, maxima, minima, limbs, counted, recent, True
+        for j in range(limb_columns.shape[0]):
+            # fixed_point.limb_value: carried, then one rounding of an exact sum.
+            high, low = limbs[q, 2 * j], limbs[q, 2 * j + 1]
+            carried = high + (low >> limb_bits)
+            add[q, limb_columns[j]] = carried * hi_weight + (low & lo_mask) * lo_weight
+        totals = (add, maxima, minima, counted, recent)
+        _derive_row(out, q, totals, t, spec, defaults, bounds, constants)
+    return out, True
 
 
-def kernel_totals(
+def kernel_features(
     view: FeatureView,
     cells: FloatArray,
     rows: IntArray,
     at_ms: IntArray,
     extra: FloatArray,
     source: IntArray,
-) -> KernelTotals | None:
-    """Totals of each query: row ``rows[q]`` of ``cells`` (or ``extra[source[q]]`` where
+) -> FloatArray | None:
+    """Features of each query: row ``rows[q]`` of ``cells`` (or ``extra[source[q]]`` where
     ``source[q] >= 0``: a row with its last event undone) evaluated at ``at_ms[q]``.
 
     Returns ``None`` if a fixed-point limb is beyond its exact range (see module docstring).
     """
     plan = _plan(view)
     index = plan.index
-    add, maxima, minima, limbs, counted, recent, ok = _totals(
+    spec = derive_spec(view)
+    out, ok = _features(
         cells,
         extra,
         rows,
@@ -251,10 +290,11 @@ def kernel_totals(
         plan.limb_rows,
         plan.distinct,
         plan.recency,
-        EXACT_HI,
+        index.limbs.columns,
+        LIMB_BITS,
+        spec.rows,
+        spec.defaults,
+        spec.bounds,
+        CONSTANTS,
     )
-    if not ok:
-        return None
-    if plan.limb_rows:
-        add[:, index.limbs.columns] = limb_value(limbs[:, 0::2], limbs[:, 1::2])
-    return KernelTotals(add, maxima, minima, counted, recent)
+    return out if ok else None

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from streams.features.definitions import FeatureView
-from streams.features.evaluation import derive, evaluate
+from streams.features.evaluation import evaluate
 from streams.features.layout import layout_of
 from streams.features.rows import FeatureRow, FloatArray, IntArray, RowBatch
 
@@ -110,7 +110,7 @@ def as_of_rows(
         The features, and the queries whose row's last event is the scored one.
     """
     # Imported here: numba takes ~0.6 s to import, which only online reads need.
-    from streams.features.online_kernel import kernel_totals
+    from streams.features.online_kernel import kernel_features
 
     scored = scored_is_last(batch, event_ids, rows)
     undone = rows[scored]
@@ -118,19 +118,10 @@ def as_of_rows(
     extra[np.arange(len(undone))[:, None], batch.undo_pos[undone]] = batch.undo_old[undone]
     source = np.full(len(rows), -1, dtype=np.int64)
     source[scored] = np.arange(len(scored))
-    totals = kernel_totals(view, batch.cells, rows, at_ms, extra, source)
-    if totals is None:  # a sum beyond its exact range: the numpy way handles it
+    values = kernel_features(view, batch.cells, rows, at_ms, extra, source)
+    if values is None:  # a sum beyond its exact range: the numpy way handles it
         taken = batch.take(rows)
         return as_of_batch(view, taken, event_ids, at_ms, owned=True, scored=scored), scored
-    values = derive(
-        view,
-        totals.additive,
-        totals.maxima,
-        totals.minima,
-        totals.distinct,
-        totals.recency,
-        at_ms,
-    )
     return values, scored
 
 

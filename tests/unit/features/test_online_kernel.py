@@ -10,7 +10,7 @@ import pytest
 from streams.features import CARD, MERCHANT, FeatureAggregator, FeatureView
 from streams.features.aggregator import SourceEvent
 from streams.features.layout import layout_of
-from streams.features.online_kernel import kernel_totals
+from streams.features.online_kernel import kernel_features
 from streams.features.point_in_time import as_of_batch, as_of_rows
 from streams.features.rows import RowBatch
 from tests.unit.features.conftest import T0, seeded_stream, signed_amounts, transaction
@@ -61,7 +61,7 @@ def test_a_sum_beyond_the_exact_range_falls_back_to_numpy() -> None:
     at = np.full(len(batch), T0 + 60_000, dtype=np.int64)
     no_extra = np.zeros((0, batch.cells.shape[1]))
     source = np.full(len(batch), -1, dtype=np.int64)
-    assert kernel_totals(WIDE, batch.cells, rows, at, no_extra, source) is None
+    assert kernel_features(WIDE, batch.cells, rows, at, no_extra, source) is None
     values, _ = as_of_rows(WIDE, batch, rows, None, at)
     want = _numpy_way(WIDE, batch, rows, [None] * len(batch), at)
     assert np.array_equal(values, want, equal_nan=True)
