@@ -14,7 +14,7 @@ import numpy as np
 from inference.features import OnlineFeatures
 from streams.features.definitions import FeatureView
 from streams.features.online_store import RedisOnlineStore
-from streams.features.row_codec import online_features
+from streams.features.row_codec import warm_up
 
 
 class RedisFeatureSource:
@@ -30,9 +30,8 @@ class RedisFeatureSource:
         self._views = tuple(views)
         self._names = [name for view in self._views for name in view.feature_names]
         for view in self._views:
-            # Compiles (or loads from numba's cache) the evaluation before the first batch
-            # waits for it: a missing row takes the same path as a stored one.
-            online_features(view, [None], [None], [0])
+            # A missing row takes the same path as a stored one.
+            warm_up(view)
 
     @property
     def feature_names(self) -> list[str]:
