@@ -105,10 +105,13 @@ def write_records(part: PredictionColumns, header: bytes) -> list[bytes]:
     times = _varints(_int64s(part.event_times, n))
     fresh = _varints(_int64s(part.freshness_ms, n))
     ids, entities = _strings(part.event_ids, n), _strings(part.entities, n)
+    flags = part.missing
+    if not isinstance(flags, np.ndarray) or flags.dtype != np.bool_ or flags.shape != (n,):
+        raise Unsupported
     prefix = _long(width) if width else b""
     tail = b"\x00"
     out = []
-    for i, missing in enumerate(part.missing.tolist()):
+    for i, missing in enumerate(flags.tolist()):
         at, step = i * 8, i * 8 * width
         out.append(
             b"".join(

@@ -7,7 +7,9 @@ buffer when it is a float64 numpy vector (as the inference service passes it). I
 the bytes :class:`~schemas.codec.AvroCodec` produces (the tests compare them byte for byte) and
 hands anything it was not written for to the codec: another schema version, Confluent framing,
 a missing or unknown field, a value of an unexpected type. So errors and coercions stay the
-codec's; only the common, well-typed record takes the short path.
+codec's; only the common, well-typed record takes the short path. The inference service
+writes a scored part's records at once (:meth:`PredictionEncoder.encode_part`, see
+:mod:`~schemas.prediction_columns`), and one at a time only what that path does not handle.
 """
 
 from __future__ import annotations
