@@ -1,7 +1,7 @@
 """``prediction.v1`` bodies written a scored part at a time, from columns.
 
 The inference service writes one prediction per event. Built as a record each and written
-field by field (:mod:`~schemas.prediction_encoder`), that cost ~6.5 µs an event, the
+field by field (:mod:`~schemas.prediction_encoder`), that cost ~6.4 µs an event, the
 largest share of the consumer's work per event. A part (one model's scores over a batch)
 shares its model, variant, threshold and scoring time, so those fields are written once;
 doubles and longs are converted for the whole part by numpy; each record is then one join of
