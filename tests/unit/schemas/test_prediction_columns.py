@@ -10,23 +10,10 @@ import numpy as np
 import pytest
 
 from schemas import AvroCodec, InvalidValueError, PredictionColumns, PredictionEncoder
-from schemas.catalog import default_catalog
 from schemas.exceptions import SchemaViolationError
 from schemas.prediction_columns import Unsupported, write_records
 
 BIG = [0, 1, -1, 63, 64, -64, -65, 2**31, 2**53 + 1, 2**62, 2**63 - 1, -(2**63)]
-
-
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(default_catalog(), "prediction")
-
-
-@pytest.fixture(scope="module")
-def encoder(codec: AvroCodec) -> PredictionEncoder:
-    encoder = PredictionEncoder(codec)
-    assert encoder.fast
-    return encoder
 
 
 def _text(rng: random.Random) -> str:

@@ -13,18 +13,6 @@ from schemas import AvroCodec, InvalidValueError, PredictionEncoder, SchemaViola
 from schemas.catalog import default_catalog
 
 
-@pytest.fixture(scope="module")
-def codec() -> AvroCodec:
-    return AvroCodec(default_catalog(), "prediction")
-
-
-@pytest.fixture(scope="module")
-def encoder(codec: AvroCodec) -> PredictionEncoder:
-    encoder = PredictionEncoder(codec)
-    assert encoder.fast
-    return encoder
-
-
 def _record(rng: random.Random) -> dict[str, Any]:
     text = "".join(rng.choice("abcXYZ-_é€😀0") for _ in range(rng.randrange(0, 80)))
     big = rng.choice([0, 1, -1, 63, 64, -64, -65, 2**31, 2**62, 2**63 - 1, -(2**63)])
