@@ -24,7 +24,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-_VARIANTS = {"CHAMPION": b"\x00", "CANARY": b"\x02", "SHADOW": b"\x04"}
+VARIANTS = {"CHAMPION": b"\x00", "CANARY": b"\x02", "SHADOW": b"\x04"}
 _LE_FLOAT64 = np.dtype("<f8")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _VARINT_BYTES = 10  # 64 bits, 7 a byte
@@ -32,8 +32,8 @@ _VARINT_BYTES = 10  # 64 bits, 7 a byte
 _SHORT = tuple(zigzag(n) for n in range(64))
 
 
-class Unsupported(Exception):  # noqa: N818 - "write these records one at a time"
-    """The part holds a value this writer was not written for."""
+class Unsupported(Exception):  # noqa: N818 - "let the codec write it"
+    """A value these writers were not written for (the codec writes, or rejects, it)."""
 
 
 class PredictionColumns(NamedTuple):
@@ -100,7 +100,7 @@ def write_records(part: PredictionColumns, header: bytes) -> list[bytes]:
     scores = _float64s(part.scores, n)
     latency = _float64s(part.latency_ms, n)
     width, features = _feature_rows(part.features, n)
-    scored_at = _long(part.scored_at)
+    scored_at = write_long(part.scored_at)
     decisions = (part.scores >= part.threshold).tolist()
     times = _varints(_int64s(part.event_times, n))
     fresh = _varints(_int64s(part.freshness_ms, n))
@@ -108,7 +108,7 @@ def write_records(part: PredictionColumns, header: bytes) -> list[bytes]:
     flags = part.missing
     if not isinstance(flags, np.ndarray) or flags.dtype != np.bool_ or flags.shape != (n,):
         raise Unsupported
-    prefix = _long(width) if width else b""
+    prefix = write_long(width) if width else b""
     tail = b"\x00"
     out = []
     for i, missing in enumerate(flags.tolist()):
@@ -146,14 +146,15 @@ def _check_probabilities(part: PredictionColumns) -> None:
 
 def _shared(part: PredictionColumns) -> bytes:
     """threshold, model_name, model_version and variant: contiguous and the part's own."""
-    variant = _VARIANTS.get(part.variant) if type(part.variant) is str else None
+    variant = VARIANTS.get(part.variant) if type(part.variant) is str else None
     if variant is None or type(part.threshold) not in (float, int):
         raise Unsupported
     names = _strings([part.model_name, part.model_version], 2)
     return _float64s(np.array([part.threshold], dtype=np.float64), 1) + b"".join(names) + variant
 
 
-def _long(n: Any) -> bytes:
+def write_long(n: Any) -> bytes:
+    """Zigzag varint, as Avro writes ``int`` and ``long``."""
     if type(n) is not int or not _LONG_MIN <= n <= _LONG_MAX:
         raise Unsupported
     return zigzag(n)

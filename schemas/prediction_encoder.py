@@ -24,9 +24,14 @@ import numpy as np
 from schemas import single_object
 from schemas.codec import AvroCodec
 from schemas.layout import Layout, layout_of
-from schemas.prediction_columns import PredictionColumns, Unsupported, write_records
+from schemas.prediction_columns import (
+    VARIANTS,
+    PredictionColumns,
+    Unsupported,
+    write_long,
+    write_records,
+)
 from schemas.validators import check_prediction
-from schemas.varint import zigzag
 
 # The writer schema this module encodes, field by field (name, Avro type as in the .avsc).
 LAYOUT: Layout = (
@@ -46,41 +51,28 @@ LAYOUT: Layout = (
     ("features", ("array", "double")),
 )
 _FIELDS = frozenset(name for name, _ in LAYOUT)
-_VARIANTS = {"CHAMPION": b"\x00", "CANARY": b"\x02", "SHADOW": b"\x04"}
 _DOUBLE = struct.Struct("<d").pack
 _FLOAT_ONLY = {float}
 _FLOAT64 = np.dtype(np.float64)
 _LE_FLOAT64 = np.dtype("<f8")
-_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-
-
-class _Unsupported(Exception):  # noqa: N818 - internal: "let the codec do it"
-    """The record is not one this writer handles; the codec encodes it."""
-
-
-def _long(n: int) -> bytes:
-    """Zigzag varint, as Avro writes ``int`` and ``long``."""
-    if type(n) is not int or not _LONG_MIN <= n <= _LONG_MAX:
-        raise _Unsupported
-    return zigzag(n)
 
 
 def _string(s: Any) -> bytes:
     if type(s) is not str:
-        raise _Unsupported
+        raise Unsupported
     data = s.encode()
-    return _long(len(data)) + data
+    return write_long(len(data)) + data
 
 
 def _boolean(b: Any) -> bytes:
     if type(b) is not bool:
-        raise _Unsupported
+        raise Unsupported
     return b"\x01" if b else b"\x00"
 
 
 def _double(x: Any) -> bytes:
     if type(x) is not float and type(x) is not int:
-        raise _Unsupported
+        raise Unsupported
     return _DOUBLE(x)
 
 
@@ -94,24 +86,24 @@ def _doubles(values: Any) -> bytes:
         # A float64 vector is written from its buffer: Avro doubles are little-endian
         # float64 already (~0.3 µs for 33 values; packing them one by one took ~2 µs).
         if values.dtype != _FLOAT64 or values.ndim != 1:
-            raise _Unsupported
+            raise Unsupported
         if not values.size:
             return b"\x00"
-        return _long(values.size) + values.astype(_LE_FLOAT64, copy=False).tobytes() + b"\x00"
+        return write_long(values.size) + values.astype(_LE_FLOAT64, copy=False).tobytes() + b"\x00"
     if type(values) is not list:
-        raise _Unsupported
+        raise Unsupported
     if not values:
         return b"\x00"
     if {*map(type, values)} != _FLOAT_ONLY:  # (map and set stay in C: ~5x a generator)
-        raise _Unsupported
-    return _long(len(values)) + _doubles_struct(len(values)).pack(*values) + b"\x00"
+        raise Unsupported
+    return write_long(len(values)) + _doubles_struct(len(values)).pack(*values) + b"\x00"
 
 
 def _body(r: Mapping[str, Any]) -> bytes:
     freshness = r["feature_freshness_ms"]
-    variant = _VARIANTS.get(r["variant"]) if type(r["variant"]) is str else None
+    variant = VARIANTS.get(r["variant"]) if type(r["variant"]) is str else None
     if variant is None:
-        raise _Unsupported
+        raise Unsupported
     return b"".join(
         (
             _string(r["event_id"]),
@@ -123,10 +115,10 @@ def _body(r: Mapping[str, Any]) -> bytes:
             _string(r["model_version"]),
             variant,
             _boolean(r["features_missing"]),
-            b"\x00" if freshness is None else b"\x02" + _long(freshness),
+            b"\x00" if freshness is None else b"\x02" + write_long(freshness),
             _double(r["latency_ms"]),
-            _long(r["event_time"]),
-            _long(r["scored_at"]),
+            write_long(r["event_time"]),
+            write_long(r["scored_at"]),
             _doubles(r["features"]),
         )
     )
@@ -177,7 +169,7 @@ class PredictionEncoder:
             return self._codec.encode(record, trusted=True)
         try:
             body = _body(record)
-        except _Unsupported:
+        except Unsupported:
             return self._codec.encode(record, trusted=True)
         check_prediction(record)
         return self._header + body
