@@ -9,7 +9,7 @@ from typing import Any
 from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
 from schemas import AvroCodec
-from streams.kafka.clients import make_consumer
+from streams.kafka.clients import make_background_consumer
 from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.decoding import decode_batch
 from streams.settings import KafkaSettings
@@ -43,7 +43,9 @@ class ModelEventWatcher:
         dead_letters: DeadLetterPublisher,
         aliases: frozenset[str],
     ) -> None:
-        self._consumer: Consumer = make_consumer(kafka, f"eventml-inference-me-{uuid.uuid4().hex}")
+        self._consumer: Consumer = make_background_consumer(
+            kafka, f"eventml-inference-me-{uuid.uuid4().hex}"
+        )
         self._consumer.assign([TopicPartition(topic, 0, OFFSET_END)])
         self._codec = codec
         self._dead_letters = dead_letters

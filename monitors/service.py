@@ -22,7 +22,7 @@ from monitors.metrics import MonitorMetrics
 from monitors.pipeline import MonitorOutput, MonitorPipeline
 from monitors.settings import MonitorSettings
 from streams.exceptions import EventmlError
-from streams.kafka.clients import make_consumer, make_producer
+from streams.kafka.clients import make_background_consumer, make_producer
 from streams.kafka.consume_loop import ConsumeLoop, Decoded
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.message import KafkaMessage
@@ -72,7 +72,7 @@ class MonitorService:
             topics.model_events: "model_event",
         }
         codecs = {topic: codec_for(kafka, topic, record) for topic, record in consumed.items()}
-        self.consumer = make_consumer(kafka, settings.group_id)
+        self.consumer = make_background_consumer(kafka, settings.group_id)
         self.consumer.subscribe(list(consumed))
         self.loop = ConsumeLoop(
             self.consumer,

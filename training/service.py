@@ -18,7 +18,7 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
-from streams.kafka.clients import make_consumer, make_producer
+from streams.kafka.clients import make_background_consumer, make_producer
 from streams.kafka.consume_loop import ConsumeLoop, Decoded
 from streams.kafka.dead_letter import DeadLetter
 from streams.kafka.topics import TopicCatalogue
@@ -83,7 +83,9 @@ class TrainerService:
         self.results: list[JobResult] = []
         self.skipped: list[str] = []
         self._last_finished_ms = 0
-        self.consumer = make_consumer(kafka, group_id, **{"max.poll.interval.ms": 3_600_000})
+        self.consumer = make_background_consumer(
+            kafka, group_id, **{"max.poll.interval.ms": 3_600_000}
+        )
         self.consumer.subscribe([topics.retrain_requests])
         codec = codec_for(kafka, topics.retrain_requests, "retrain_request")
         self.loop = ConsumeLoop(

@@ -10,7 +10,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, KafkaError, TopicPartition
 
 from streams.demo.summary import Observed
-from streams.kafka.clients import make_consumer
+from streams.kafka.clients import make_background_consumer
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
 from streams.settings import KafkaSettings
@@ -37,7 +37,7 @@ class TopicObserver:
             topics.alerts: lambda r, m: self.observed.alerts.append(r),
             topics.model_events: lambda r, m: self.observed.model_events.append(r),
         }
-        self._consumer = make_consumer(kafka, "demo-observer")
+        self._consumer = make_background_consumer(kafka, "demo-observer")
         assignment = []
         for topic in records:
             meta = self._consumer.list_topics(topic, timeout=10).topics[topic]

@@ -16,7 +16,7 @@ from streams.features.engines.settings import AggregatorSettings
 from streams.features.engines.writer import FeatureWriter
 from streams.features.metrics import FeatureMetrics
 from streams.features.online_store import RedisOnlineStore
-from streams.kafka.clients import make_producer
+from streams.kafka.clients import SERVING_FETCH_WAIT_MS, make_producer
 from streams.kafka.dead_letter import DeadLetterPublisher
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import codec_for
@@ -73,7 +73,7 @@ def run_bytewax(
     # At librdkafka's 500 ms default a fetch on tansu returns at its deadline, not when data
     # arrives (measured at 20 msg/s: p50 136 ms vs 11 ms at 20 ms): that is staleness.
     client = {
-        "fetch.wait.max.ms": "20",
+        "fetch.wait.max.ms": str(SERVING_FETCH_WAIT_MS),
         **{k: str(v) for k, v in kafka.client_config().items() if k != "bootstrap.servers"},
     }
 
