@@ -84,6 +84,12 @@ class InferenceMetrics:
             ["variant", "model", "version", "provider"],
             registry=registry,
         )
+        self.assigned_partitions = Gauge(
+            "eventml_inference_assigned_partitions",
+            "Partitions of the events topic this process owns: 0 until its group join"
+            " completes (a readiness signal).",
+            registry=registry,
+        )
         self.paused = Gauge(
             "eventml_inference_paused",
             "Partitions paused: all of them under backpressure or while the feature source"
@@ -99,12 +105,15 @@ class InferenceMetrics:
             self.model_loaded.labels(variant.value, model.name, model.version, provider).set(1)
 
     def report_lag(self, consumer: Any) -> None:
-        """Lag per assigned partition from the high watermark of the last fetch response.
+        """How many partitions are assigned, and the lag of each from the high watermark of
+        the last fetch response.
 
         ``cached=True`` reads what fetch responses reported; ListOffsets (``cached=False``)
         is wrong on the embedded broker.
         """
-        for tp in consumer.position(consumer.assignment()):
+        assignment = consumer.assignment()
+        self.assigned_partitions.set(len(assignment))
+        for tp in consumer.position(assignment):
             _, high = consumer.get_watermark_offsets(tp, cached=True)
             if high >= 0 and tp.offset >= 0:
                 self.consumer_lag.labels(tp.topic, str(tp.partition)).set(high - tp.offset)

@@ -102,7 +102,11 @@ def offer_paced(
     return len(payloads)
 
 
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+# A scraped /metrics page: each sample's value keyed by (name, sorted labels).
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(url: str) -> Samples:
     """All samples of a /metrics page, keyed by (name, sorted labels)."""
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
@@ -114,7 +118,7 @@ def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def histogram_quantile(
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float],
+    samples: Samples,
     name: str,
     labels: dict[str, str],
     q: float,

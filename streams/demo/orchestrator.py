@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from monitors.baseline import Baseline
-from streams.bench_support import histogram_quantile, scrape
+from streams.bench_support import Samples, histogram_quantile, scrape
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.demo.observer import TopicObserver, wait_until
 from streams.demo.progress import progress_panel
@@ -75,10 +75,13 @@ class DemoRun:
     observed: Observed = field(default_factory=Observed)
     lock: threading.Lock = field(default_factory=threading.Lock)
     phase: str = "starting"
-    metrics_at_live: dict[tuple[str, tuple[tuple[str, str], ...]], float] = field(
-        default_factory=dict
-    )
+    metrics_at_live: Samples = field(default_factory=dict)
+    ready_s: float | None = None  # from starting the live services to all of them ready
     started: float = field(default_factory=time.monotonic)
+
+
+LIVE_SERVICES = ("inference", "monitor", "trainer")
+READY_TIMEOUT_S = 180.0
 
 
 class DemoError(EventmlError):
@@ -252,7 +255,7 @@ def run_demo(
     run.observed.dead_lettered = _count_dead_letters(kafka, topics)
     seconds = time.monotonic() - run.started
     onset = None if config.drift_at is None else config.drift_at - config.bootstrap_events
-    summary = summarize(run.observed, onset, seconds, freshness)
+    summary = summarize(run.observed, onset, seconds, freshness, run.ready_s)
     from streams.demo.report import write_report
 
     write_report(config.out, run.observed, summary, _first_baseline(home))
@@ -280,8 +283,15 @@ def _loop(
     with run.lock:
         run.observed.produced.clear()
         run.observed.event_times.clear()
-    for name in ("inference", "monitor", "trainer"):
+    started = time.monotonic()
+    for name in LIVE_SERVICES:
         services.start(name)
+    run.phase = "live: waiting for the services to be ready"
+    not_ready = services.wait_ready(LIVE_SERVICES, READY_TIMEOUT_S)
+    if not_ready:
+        name = not_ready[0]
+        raise DemoError(f"{name} did not get ready:\n{services.log_tail(name)}")
+    run.ready_s = time.monotonic() - started
     observer.start()
     run.phase = "live: streaming"
     run.metrics_at_live = _aggregator_metrics(services)
@@ -340,9 +350,6 @@ def _promoted(run: DemoRun) -> bool:
 def _all_served(run: DemoRun) -> bool:
     with run.lock:
         return len(served(run.observed)) >= len(run.observed.produced)
-
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _aggregator_metrics(services: ServiceGroup) -> Samples:

@@ -7,14 +7,25 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streams.bench_support import Samples, scrape
 from streams.infra.process import free_port, stop_pid
 
 SERVICES = ("aggregator", "inference", "monitor", "trainer")
 # The services' default metrics ports, so `eventml status` finds a demo left running.
 DEFAULT_PORTS = {"aggregator": 9101, "trainer": 9102, "monitor": 9103, "inference": 9104}
+
+
+# Ready means answering on the metrics port and, for inference, owning partitions (its group
+# join done): events streamed before that wait in the topic, and their latency would measure
+# the service's start-up, not its serving.
+READY_WHEN: dict[str, Callable[[Samples], bool]] = {
+    "inference": lambda s: s.get(("eventml_inference_assigned_partitions", ()), 0.0) > 0,
+}
 
 
 def _port_for(name: str) -> int:
@@ -53,6 +64,30 @@ class ServiceGroup:
                 start_new_session=True,
             )
         self.metrics_ports[name] = port
+
+    def ready(self, name: str) -> bool:
+        """Whether a started service is ready (see :data:`READY_WHEN`)."""
+        port = self.metrics_ports.get(name)
+        if port is None:
+            return False
+        try:
+            samples = scrape(f"http://127.0.0.1:{port}/metrics")
+        except OSError:
+            return False
+        rule = READY_WHEN.get(_service(name))
+        return rule is None or rule(samples)
+
+    def wait_ready(self, names: Sequence[str], timeout_s: float) -> list[str]:
+        """Wait until every named service is ready; returns those that are not, at once if
+        one of them exited, else after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        waiting = list(names)
+        while waiting:
+            waiting = [name for name in waiting if not self.ready(name)]
+            if not waiting or set(waiting) & set(self.dead()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        return waiting
 
     def dead(self) -> list[str]:
         """Services that exited on their own."""

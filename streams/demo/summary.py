@@ -56,9 +56,14 @@ def served(observed: Observed) -> dict[str, dict[str, Any]]:
 
 
 def summarize(
-    observed: Observed, drift_onset: int | None, seconds: float, freshness_p99_ms: float
+    observed: Observed,
+    drift_onset: int | None,
+    seconds: float,
+    freshness_p99_ms: float,
+    services_ready_s: float | None = None,
 ) -> dict[str, Any]:
-    """The figures of ``summary.json``."""
+    """The figures of ``summary.json``. The live stream starts once the services are ready
+    (``services_ready_s`` after they were started), so latency is the serving's alone."""
     scored = served(observed)
     lost = [eid for eid in observed.produced if eid not in scored]
     duplicates = sum(1 for p in observed.predictions if p["variant"] in SERVED) - len(scored)
@@ -94,6 +99,7 @@ def summarize(
         "latency_p50_ms": float(np.percentile(latencies, 50)) if latencies else None,
         "latency_p99_ms": float(np.percentile(latencies, 99)) if latencies else None,
         "freshness_p99_ms": freshness_p99_ms,
+        "services_ready_s": services_ready_s,
         "drift_onset_event": drift_onset,
         "drift_detected_event": detected,
         "drift_detection_delay_events": (

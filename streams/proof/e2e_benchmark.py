@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
-from streams.bench_support import histogram_quantile, scrape
+from streams.bench_support import Samples, histogram_quantile, scrape
 from streams.cli.context import console
 from streams.demo.summary import served
 from streams.proof.bootstrap import train_champion
@@ -26,8 +26,6 @@ FIXED_RATE = 2000.0
 FIXED_SECONDS = 15.0
 MAX_EVENTS = 30_000
 SETTLE_S = 180.0
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def _aggregator_samples(pipeline: Pipeline) -> Samples:

@@ -54,6 +54,7 @@ def test_short_demo_scores_every_event(
     assert summary["events"] == 4000
     assert summary["predictions"] == summary["events"]
     assert summary["lost_events"] == 0
+    assert summary["services_ready_s"] > 0  # the live stream waited for the services
     assert summary["dead_lettered"] == summary["bad_records_produced"] > 0
     assert summary["auc_before_drift"] > 0.8
     for name in ("index.html", "scores.png", "auc.png", "latency.png", "drift.png"):
