@@ -332,7 +332,7 @@ class FeatureAgents:
             # Again on every batch until the re-read arrives: Faust drops fetched messages
             # below the last offset it delivered, so a seek made while later messages were
             # still queued is undone by them.
-            await self.app.consumer.seek(tp, missing)
+            await _seek(self.app, tp, missing)
         kept: list[Any] = []
         through: dict[int, int] = {}
         for msg in messages:
@@ -351,7 +351,7 @@ class FeatureAgents:
             if resume is not None and resume > missing:
                 del self._rereading[tp]
             elif tp in self.app.consumer.assignment():
-                await self.app.consumer.seek(tp, missing)
+                await _seek(self.app, tp, missing)
 
     def _unbundle(self, msg: Any, letters: list[DeadLetter]) -> list[BundledEvent]:
         """The source events of one repartition message: a bundle, or one event forwarded
@@ -380,6 +380,14 @@ class FeatureAgents:
             dead.publish(letter)
         writer.deliver(view, result, arrivals)
         writer.flush()  # late events and dead letters acknowledged before the ack
+
+
+async def _seek(app: Any, tp: Any, offset: int) -> None:
+    """Seek on Faust's consumer thread. ``Consumer.seek`` runs aiokafka's seek in the caller's
+    thread, which deletes the partition's prefetched records while the consumer thread may be
+    iterating them in ``Fetcher.fetched_records``: a ``KeyError`` that crashed a restarted
+    worker once in CI (robinhood/aiokafka issue 19). ``seek_wait`` runs it on that thread."""
+    await app.consumer.seek_wait({tp: offset})
 
 
 async def _acknowledged(sent: Sequence[object]) -> None:
