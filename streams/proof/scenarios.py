@@ -25,7 +25,6 @@ from streams.proof.fuzz import fuzzed
 from streams.proof.pipeline import Pipeline
 from streams.proof.restartable import RestartableInfra
 from streams.reader import TopicReader
-from streams.status import service_alive
 
 SERVICES = ("aggregator", "inference", "monitor")
 
@@ -55,10 +54,11 @@ class FaultOutcome:
 
 
 def ready(pipeline: Pipeline, timeout_s: float = 90.0) -> None:
-    """Wait until every service answers on its metrics port and a warm-up batch was served."""
-    ports = pipeline.services.metrics_ports.values()
-    if not wait_until(lambda: all(service_alive("127.0.0.1", p) for p in ports), timeout_s):
-        raise TimeoutError(f"services did not come up; crashed: {pipeline.crashed()}")
+    """Wait until every service is ready (``ServiceGroup.wait_ready``) and a warm-up batch
+    was served."""
+    not_ready = pipeline.services.wait_ready(list(pipeline.services.metrics_ports), timeout_s)
+    if not_ready:
+        raise TimeoutError(f"{not_ready} did not get ready; crashed: {pipeline.crashed()}")
     pipeline.feed.produce(50)
     if not pipeline.wait_served(timeout_s):
         raise TimeoutError("the warm-up events were not served")
