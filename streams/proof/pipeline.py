@@ -96,6 +96,20 @@ class Pipeline:
         self.killed.add(name)
         return time.monotonic()
 
+    def freeze(self, name: str) -> None:
+        """SIGSTOP a service's process group: it keeps its sockets and partitions and does
+        nothing until :meth:`thaw`."""
+        os.killpg(self.services.processes[name].pid, signal.SIGSTOP)
+
+    def thaw(self, name: str) -> None:
+        """SIGCONT a service frozen by :meth:`freeze`."""
+        os.killpg(self.services.processes[name].pid, signal.SIGCONT)
+
+    def inference_lag(self) -> int:
+        """Events of the events topic the inference group has not committed."""
+        group = self.services.env["EVENTML_INFERENCE_GROUP_ID"]
+        return sum(p.lag for p in group_lag(self.kafka, self.topics.events, group))
+
     def restart(self, name: str) -> None:
         """Start a killed service again with the same name, environment and port."""
         self.services.start(name)

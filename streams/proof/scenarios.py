@@ -37,6 +37,7 @@ class ScenarioConfig:
     rate: float = 400.0
     settle_timeout_s: float = 120.0
     fuzzed: int = 10_000  # per topic (events and labels)
+    backlog: int = 20_000  # events waiting when inference is killed mid-drain
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,32 @@ def _kill_restart(service: str) -> Callable[[Pipeline, RestartableInfra, Scenari
         return _finish(pipeline, outcome, c)
 
     return scenario
+
+
+def kill_inference_in_backlog(
+    pipeline: Pipeline, infra: RestartableInfra, c: ScenarioConfig
+) -> FaultOutcome:
+    """kill -9 inference while it drains a backlog: full batches in flight, the most a crash
+    can deliver twice (the bound is one batch per partition)."""
+    pipeline.feed.prepare(c.backlog)
+    before = pipeline.accounting().served
+    pipeline.freeze("inference")  # the backlog builds up while inference holds its partitions
+    try:
+        pipeline.feed.produce(c.backlog)
+    finally:
+        pipeline.thaw("inference")
+    # An eighth of the backlog served: it is draining, full batches in flight.
+    draining = before + c.backlog // 8
+    wait_until(lambda: pipeline.accounting().served >= draining, c.settle_timeout_s, 0.01)
+    fault = time.time()
+    pipeline.kill("inference")
+    unread = pipeline.inference_lag()
+    pipeline.restart("inference")
+    back = time.time()
+    pipeline.wait_served(c.settle_timeout_s)
+    recovery = caught_up_s(pipeline, fault, back)
+    outcome = _outcome("kill_inference_in_backlog", pipeline, recovery, uncommitted_at_kill=unread)
+    return _finish(pipeline, outcome, c)
 
 
 def _wait_parity(pipeline: Pipeline, timeout_s: float) -> bool:
@@ -254,6 +281,7 @@ Scenario = Callable[[Pipeline, RestartableInfra, ScenarioConfig], FaultOutcome]
 SCENARIOS: dict[str, Scenario] = {
     "kill_aggregator": _kill_restart("aggregator"),
     "kill_inference": _kill_restart("inference"),
+    "kill_inference_in_backlog": kill_inference_in_backlog,
     "kill_monitor": _kill_restart("monitor"),
     "restart_redis": restart_redis,
     "restart_broker": restart_broker,

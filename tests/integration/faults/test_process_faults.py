@@ -76,6 +76,19 @@ def test_kill_9_of_inference_loses_nothing_and_replays_at_most_a_batch_per_parti
     assert outcome.duplicate_predictions <= PARTITIONS * MAX_BATCH, outcome
 
 
+def test_kill_9_of_inference_draining_a_backlog_replays_at_most_a_batch_per_partition(
+    proof_home: tuple[RestartableInfra, Path],
+) -> None:
+    outcome = _run("kill_inference_in_backlog", *proof_home, CONFIG)
+    assert outcome.crashes == 0, outcome
+    assert outcome.lost_events == 0, outcome
+    assert outcome.produced == CONFIG.backlog + 50, outcome
+    # Killed mid-drain: more than a batch was still to be read or committed.
+    assert outcome.detail["uncommitted_at_kill"] > MAX_BATCH, outcome
+    assert outcome.duplicate_predictions <= PARTITIONS * MAX_BATCH, outcome
+    assert outcome.detail["feature_parity_max_abs_diff"] == 0.0, outcome
+
+
 def test_kill_9_of_the_monitor_resumes_from_its_commits(
     proof_home: tuple[RestartableInfra, Path],
 ) -> None:
