@@ -24,6 +24,7 @@ from streams.features.online_store import RedisOnlineStore
 from streams.heap import settle_heap
 from streams.kafka.topics import TopicCatalogue
 from streams.producer import RecordProducer
+from streams.proof.cpu import CpuWindow, listening_pid
 from streams.redis_client import make_redis
 from streams.settings import KafkaSettings, RedisSettings
 
@@ -79,7 +80,9 @@ def run_consumer(
 
 def measure_latency(fx: Fixture) -> dict[str, float]:
     """At 5,000 events/s offered: the consumer's own latency, two of its shares (features,
-    broker acknowledgement) and the end-to-end latency.
+    broker acknowledgement) and the end-to-end latency; and, from the first event scored to
+    the last, the cores the broker used (when it runs on this machine) and the cores busy on
+    the whole machine (consumer, paced producer, broker, Redis and anything else).
 
     Latency settings: batches close after 5 ms and the producer lingers 0.5 ms (throughput
     runs use the defaults, 20 ms and 2 ms).
@@ -91,14 +94,18 @@ def measure_latency(fx: Fixture) -> dict[str, float]:
     finished = ctx.Event()
     offer = ctx.Process(target=_offer, args=(fx.kafka, topics.events, fx.events[:5000], finished))
     offer.start()
+    broker = _broker_pid(fx.kafka)
+    window = CpuWindow([broker] if broker is not None else [])
+
+    def until(runner: InferenceRunner) -> bool:
+        if runner.scored_events and not window.opened:
+            window.open()
+        return finished.is_set() and runner.scored_events >= total
+
     run_consumer(
-        fx,
-        topics,
-        total,
-        consumer_settings(max_wait_ms=5.0, linger_ms=0.5),
-        metrics,
-        until=lambda r: finished.is_set() and r.scored_events >= total,
+        fx, topics, total, consumer_settings(max_wait_ms=5.0, linger_ms=0.5), metrics, until
     )
+    broker_cores, machine_cores = window.close()
     offer.join(30)
     samples = metrics.samples or {}
     return {
@@ -111,7 +118,17 @@ def measure_latency(fx: Fixture) -> dict[str, float]:
         "feature_fetch_p99_ms_at_5k": percentile_ms(samples.get("feature_fetch", []), 99),
         "ack_p50_ms_at_5k": percentile_ms(samples.get("produce", []), 50),
         "ack_p99_ms_at_5k": percentile_ms(samples.get("produce", []), 99),
+        "broker_cores_at_5k": broker_cores if broker is not None else float("nan"),
+        "machine_cores_at_5k": machine_cores,
     }
+
+
+def _broker_pid(kafka: KafkaSettings) -> int | None:
+    """The broker's process when its (first) bootstrap address is on this machine."""
+    host, _, port = (kafka.bootstrap_servers or "").split(",")[0].rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1", "[::1]") or not port.isdigit():
+        return None
+    return listening_pid(int(port))
 
 
 def run_two_processes(fx: Fixture) -> float:
