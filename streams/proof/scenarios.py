@@ -139,7 +139,7 @@ def kill_inference_in_backlog(
         pipeline.thaw("inference")
     # An eighth of the backlog served: it is draining, full batches in flight.
     draining = before + c.backlog // 8
-    wait_until(lambda: pipeline.accounting().served >= draining, c.settle_timeout_s, 0.01)
+    wait_until(lambda: pipeline.accounting().served >= draining, c.settle_timeout_s, 0.05)
     fault = time.time()
     pipeline.kill("inference")
     unread = pipeline.inference_lag()
