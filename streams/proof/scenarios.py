@@ -131,15 +131,16 @@ def kill_inference_in_backlog(
     """kill -9 inference while it drains a backlog: full batches in flight, the most a crash
     can deliver twice (the bound is one batch per partition)."""
     pipeline.feed.prepare(c.backlog)
-    before = pipeline.accounting().served
+    before = pipeline.inference_scored()
     pipeline.freeze("inference")  # the backlog builds up while inference holds its partitions
     try:
         pipeline.feed.produce(c.backlog)
     finally:
         pipeline.thaw("inference")
-    # An eighth of the backlog served: it is draining, full batches in flight.
+    # An eighth of the backlog scored, by inference's own count (the predictions topic is
+    # read seconds behind on a busy machine): it is draining, full batches in flight.
     draining = before + c.backlog // 8
-    wait_until(lambda: pipeline.accounting().served >= draining, c.settle_timeout_s, 0.05)
+    wait_until(lambda: pipeline.inference_scored() >= draining, c.settle_timeout_s, 0.02)
     fault = time.time()
     pipeline.kill("inference")
     unread = pipeline.inference_lag()
