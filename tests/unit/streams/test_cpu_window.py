@@ -15,24 +15,23 @@ import pytest
 from streams.proof.cpu import CpuWindow, listening_pid
 
 
-@pytest.fixture
-def spinner() -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def _child(code: str) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen([sys.executable, "-c", code])
     try:
         yield child
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.fixture
+def spinner() -> Iterator[subprocess.Popen[bytes]]:
+    yield from _child("while True: pass")
 
 
 @pytest.fixture
 def sleeper() -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        yield child
-    finally:
-        child.kill()
-        child.wait()
+    yield from _child("import time; time.sleep(60)")
 
 
 def test_a_busy_process_shows_a_core_and_a_sleeping_one_none(
