@@ -16,12 +16,14 @@ from streams.proof.cpu import CpuWindow, listening_pid
 
 
 def _child(code: str) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen([sys.executable, "-c", code])
-    try:
-        yield child
-    finally:
-        child.kill()
-        child.wait()
+    """A Python child running ``code`` once its interpreter has started."""
+    ready = "import sys; sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+    with subprocess.Popen([sys.executable, "-c", ready + code], stdout=subprocess.PIPE) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+            yield child
+        finally:
+            child.kill()
 
 
 @pytest.fixture
@@ -37,7 +39,6 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
 def test_a_busy_process_shows_a_core_and_a_sleeping_one_none(
     spinner: subprocess.Popen[bytes], sleeper: subprocess.Popen[bytes]
 ) -> None:
-    time.sleep(0.3)  # past the interpreter's start-up
     busy, idle = CpuWindow([spinner.pid]), CpuWindow([sleeper.pid])
     busy.open()
     idle.open()
