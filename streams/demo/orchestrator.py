@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from monitors.baseline import Baseline
-from streams.bench_support import Samples, histogram_quantile, scrape
+from streams.bench_support import Samples, histogram_quantile
 from streams.demo.generator import SyntheticWorld, WorldConfig
 from streams.demo.observer import TopicObserver, wait_until
 from streams.demo.progress import progress_panel
@@ -353,12 +353,9 @@ def _all_served(run: DemoRun) -> bool:
 
 
 def _aggregator_metrics(services: ServiceGroup) -> Samples:
-    port = services.metrics_ports.get("aggregator")
-    if port is None:
-        return {}
     try:
-        return scrape(f"http://127.0.0.1:{port}/metrics")
-    except OSError:
+        return services.metrics("aggregator")
+    except (KeyError, OSError):
         return {}
 
 

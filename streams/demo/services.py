@@ -65,14 +65,20 @@ class ServiceGroup:
             )
         self.metrics_ports[name] = port
 
+    def metrics(self, name: str) -> Samples:
+        """A started service's ``/metrics`` samples.
+
+        Raises:
+            KeyError: The service was never started.
+            OSError: It does not answer.
+        """
+        return scrape(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics")
+
     def ready(self, name: str) -> bool:
         """Whether a started service is ready (see :data:`READY_WHEN`)."""
-        port = self.metrics_ports.get(name)
-        if port is None:
-            return False
         try:
-            samples = scrape(f"http://127.0.0.1:{port}/metrics")
-        except OSError:
+            samples = self.metrics(name)
+        except (KeyError, OSError):
             return False
         rule = READY_WHEN.get(_service(name))
         return rule is None or rule(samples)

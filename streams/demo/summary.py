@@ -60,7 +60,7 @@ def summarize(
     drift_onset: int | None,
     seconds: float,
     freshness_p99_ms: float,
-    services_ready_s: float | None = None,
+    services_ready_s: float | None,
 ) -> dict[str, Any]:
     """The figures of ``summary.json``. The live stream starts once the services are ready
     (``services_ready_s`` after they were started), so latency is the serving's alone."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
-from streams.bench_support import Samples, histogram_quantile, scrape
+from streams.bench_support import Samples, histogram_quantile
 from streams.cli.context import console
 from streams.demo.summary import served
 from streams.proof.bootstrap import train_champion
@@ -29,8 +29,7 @@ SETTLE_S = 180.0
 
 
 def _aggregator_samples(pipeline: Pipeline) -> Samples:
-    port = pipeline.services.metrics_ports["aggregator"]
-    return scrape(f"http://127.0.0.1:{port}/metrics")
+    return pipeline.services.metrics("aggregator")
 
 
 def _freshness_p99_ms(before: Samples, after: Samples) -> float:

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streams.bench_support import scrape
 from streams.demo.observer import TopicObserver, wait_until
 from streams.demo.services import ServiceGroup
 from streams.demo.summary import SERVED, Observed, served
@@ -109,8 +108,7 @@ class Pipeline:
     def inference_scored(self) -> float:
         """Events the running inference process has scored (its own counter, which starts at
         0 with each process: no waiting on the predictions topic)."""
-        samples = scrape(f"http://127.0.0.1:{self.services.metrics_ports['inference']}/metrics")
-        return samples.get(("eventml_inference_events_total", ()), 0.0)
+        return self.services.metrics("inference").get(("eventml_inference_events_total", ()), 0.0)
 
     def inference_lag(self) -> int:
         """Events of the events topic the inference group has not committed."""
